@@ -1,0 +1,220 @@
+"""The HTTP service: ``POST /decide``, ``/healthz``, ``/readyz``.
+
+Bad input gets a 4xx whose JSON body (:class:`ErrorBody`) says what was wrong,
+naming fields but never echoing values. A decision that could not be audited is
+never returned: the client gets 503.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from ulid import ULID
+
+from policy_engine import __version__
+from policy_engine.engine import Engine, describe_validation_error
+from policy_engine.errors import AuditError, RequestError
+from policy_engine.logs import get_logger
+from policy_engine.models import DecideRequest, Decision, ErrorBody
+
+log = get_logger("policy_engine.api")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        400: "Body is not valid JSON or not UTF-8",
+        413: "Body larger than the configured limit",
+        415: "Content type is not application/json",
+        422: "Body is JSON but not a valid request",
+        503: "The decision could not be recorded in the audit log",
+    }.items()
+}
+
+
+def error(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> JSONResponse:
+    body = ErrorBody(error=code, message=message, details=details or [])
+    return JSONResponse(status_code=status, content=body.model_dump())
+
+
+def create_app(engine: Engine, *, max_body_bytes: int = 1024 * 1024) -> FastAPI:
+    """The FastAPI application around an already-built engine."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        log.info("service_ready", policy_revision=engine.evaluator.revision)
+        yield
+        log.info("service_stopping")
+
+    app = FastAPI(
+        title="policy-engine",
+        version=__version__,
+        summary="Decides which LLM endpoints may receive a prompt, and audits every decision.",
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        supplied = request.headers.get("x-request-id", "")
+        request_id = supplied if _REQUEST_ID.match(supplied) else str(ULID())
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request_id
+        log.info(
+            "http_request",
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error(exc.status_code, "http_error", str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
+        ]
+        return error(422, "invalid_request", "the request is not valid", details)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected_error", error_type=type(exc).__name__)
+        return error(500, "internal_error", "internal error; see the service log")
+
+    @app.post(
+        "/decide",
+        response_model=Decision,
+        responses=_ERROR_RESPONSES,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": DecideRequest.model_json_schema()}},
+            }
+        },
+        summary="Decide which endpoints may receive this content",
+    )
+    async def decide(request: Request) -> Response:
+        problem = _check_headers(request, max_body_bytes)
+        if problem is not None:
+            return problem
+        body = await _read_limited(request, max_body_bytes)
+        if body is None:
+            return error(413, "body_too_large", f"the body exceeds {max_body_bytes} bytes")
+        parsed = _parse_json(body)
+        if isinstance(parsed, JSONResponse):
+            return parsed
+        try:
+            decide_request = DecideRequest.model_validate(parsed)
+        except ValidationError as exc:
+            return error(
+                422,
+                "invalid_request",
+                describe_validation_error(exc),
+                [
+                    {
+                        "field": ".".join(str(p) for p in e["loc"]) or "body",
+                        "problem": e["msg"].removeprefix("Value error, "),
+                    }
+                    for e in exc.errors()
+                ],
+            )
+        try:
+            decision = await run_in_threadpool(engine.decide, decide_request, caller="anonymous")
+        except RequestError as exc:
+            return error(422, "invalid_request", str(exc))
+        except AuditError:
+            log.error("audit_append_failed")
+            return error(
+                503,
+                "audit_unavailable",
+                "the decision could not be recorded in the audit log, so none is given;"
+                " retry later",
+            )
+        return JSONResponse(decision.model_dump(mode="json"))
+
+    @app.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="Models loaded, policies compiled, audit store writable")
+    async def readyz() -> JSONResponse:
+        writable = await run_in_threadpool(engine.audit_store.writable)
+        checks = {
+            "detection": "ok",
+            "policies": engine.evaluator.revision,
+            "audit_store": "ok" if writable else "not writable",
+        }
+        status = 200 if writable else 503
+        return JSONResponse({"ready": writable, "checks": checks}, status_code=status)
+
+    return app
+
+
+def _check_headers(request: Request, limit: int) -> JSONResponse | None:
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        shown = media_type or "none"
+        return error(415, "unsupported_media_type", f"send application/json (got {shown})")
+    length = request.headers.get("content-length")
+    if length is not None:
+        if not length.isdigit():
+            return error(400, "bad_content_length", "Content-Length is not a number")
+        if int(length) > limit:
+            return error(413, "body_too_large", f"the body exceeds {limit} bytes")
+    return None
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The body, or None if it grows past ``limit`` (chunked uploads included)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_json(body: bytes) -> Any:
+    if not body.strip():
+        return error(400, "empty_body", "the body is empty; send a JSON object")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return error(400, "invalid_utf8", f"the body is not valid UTF-8 (byte {exc.start})")
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return error(
+            400,
+            "invalid_json",
+            f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+        )
+    if not isinstance(parsed, dict):
+        return error(422, "invalid_request", "the body must be a JSON object")
+    return parsed

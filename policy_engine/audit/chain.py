@@ -1,0 +1,35 @@
+"""Canonical JSON and the hash chain that makes the audit log tamper-evident.
+
+``hash`` is the SHA-256 of the record's canonical JSON without its ``hash`` field;
+``prev_hash`` is the previous record's ``hash`` (:data:`GENESIS_HASH` for the first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+
+
+def canonical_json(document: Mapping[str, Any]) -> str:
+    """Sorted keys, no insignificant whitespace, UTF-8 kept as is."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_hash(record: Mapping[str, Any]) -> str:
+    """The hash of a record: SHA-256 over its canonical JSON without ``hash``."""
+    body = {key: value for key, value in record.items() if key != "hash"}
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+def seal(entry: Mapping[str, Any], sequence: int, prev_hash: str) -> dict[str, Any]:
+    """Complete an entry into a chained record with ``sequence``, ``prev_hash`` and ``hash``."""
+    record = dict(entry)
+    record["sequence"] = sequence
+    record["prev_hash"] = prev_hash
+    record.pop("hash", None)
+    record["hash"] = record_hash(record)
+    return record

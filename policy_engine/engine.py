@@ -1,0 +1,295 @@
+"""The decision pipeline: detect → evaluate → rank endpoints → audit.
+
+The engine imports neither FastAPI nor Presidio nor regopy: it works on the
+:mod:`policy_engine.ports` interfaces, and :mod:`policy_engine.bootstrap` picks
+the implementations. Failures in detection or evaluation fail closed
+(``on_prem_only``, outcome ``fail_closed``, a reason saying why); a failed audit
+append raises :class:`AuditError` and no decision is given.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from ulid import ULID
+
+from policy_engine import __version__
+from policy_engine.catalog import DEFAULT_OUTPUT_TOKENS, Catalog, estimate_tokens
+from policy_engine.digest import Digester
+from policy_engine.errors import RequestError
+from policy_engine.logs import get_logger
+from policy_engine.models import (
+    AuditReceipt,
+    DecideRequest,
+    Decision,
+    DetectedSpan,
+    ExcludedEndpoint,
+    Finding,
+    PolicyResult,
+    Reason,
+    RequestContext,
+    ScanUnit,
+    Segment,
+)
+from policy_engine.ports import AuditStore, Detector, PolicyEvaluator
+
+log = get_logger("policy_engine.engine")
+
+DETECTION_FAILED = "engine.detection_failed"
+POLICY_FAILED = "engine.policy_failed"
+
+
+class Engine:
+    """Decides where content may go, and records every decision before returning it."""
+
+    def __init__(
+        self,
+        *,
+        detector: Detector,
+        evaluator: PolicyEvaluator,
+        catalog: Catalog,
+        audit_store: AuditStore,
+        digester: Digester,
+    ) -> None:
+        self.detector = detector
+        self.evaluator = evaluator
+        self.catalog = catalog
+        self.audit_store = audit_store
+        self.digester = digester
+
+    @classmethod
+    def from_settings(cls, settings: Any = None) -> Engine:
+        """Build the engine from ``PE_*`` settings, exactly as the service does."""
+        from policy_engine.bootstrap import build_engine
+
+        return build_engine(settings)
+
+    def close(self) -> None:
+        self.audit_store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ the pipeline
+
+    def decide(
+        self, request: DecideRequest | Mapping[str, Any], *, caller: str = "local"
+    ) -> Decision:
+        """Scan, evaluate, rank, audit; return the decision the audit log now holds.
+
+        Raises :class:`RequestError` for an invalid request and :class:`AuditError`
+        when the decision could not be recorded (then there is no decision).
+        """
+        started = time.perf_counter()
+        req = parse_request(request)
+        units = req.segments_to_scan()
+        characters = sum(len(unit.text) for unit in units)
+        failures: list[Reason] = []
+
+        try:
+            detected = [(unit, self.detector.detect(unit.text)) for unit in units]
+        except Exception as exc:  # fail closed on any detector failure
+            log.error("detection_failed", error_type=type(exc).__name__)
+            failures.append(
+                Reason(
+                    rule=DETECTION_FAILED,
+                    segment=Segment.ON_PREM_ONLY,
+                    message=f"detection failed ({type(exc).__name__}): failing closed",
+                )
+            )
+            detected = []
+        findings, value_digests = self._aggregate(detected)
+
+        policy_input = build_policy_input(req.context, findings, characters)
+        policy_failed = False
+        try:
+            result = self.evaluator.evaluate(policy_input)
+        except Exception as exc:  # fail closed on any policy failure
+            log.error("policy_failed", error_type=type(exc).__name__)
+            policy_failed = True
+            failures.append(
+                Reason(
+                    rule=POLICY_FAILED,
+                    segment=Segment.ON_PREM_ONLY,
+                    message=f"policy evaluation failed ({type(exc).__name__}): failing closed",
+                )
+            )
+            result = PolicyResult(segment=Segment.ON_PREM_ONLY)
+
+        reasons = [*failures, *result.reasons]
+        segment = Segment.strictest(result.segment, *(r.segment for r in failures))
+        allowed, excluded = self.rank_endpoints(
+            segment, result, req.context, characters, policy_failed=policy_failed
+        )
+        requested = req.context.requested_endpoint
+        requested_allowed = None if requested is None else requested in allowed
+        recommended = requested if requested_allowed else (allowed[0] if allowed else None)
+        outcome = "fail_closed" if failures else "decided"
+        decision_id = str(ULID())
+
+        entry = {
+            "decision_id": decision_id,
+            "time": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+            "caller": caller,
+            "context": self._audited_context(req.context),
+            "content_digest": self.digester.digest("\x1f".join(unit.text for unit in units)),
+            "content_characters": characters,
+            "findings": [
+                {**finding.model_dump(exclude_none=True), "value_digests": digests}
+                for finding, digests in zip(findings, value_digests, strict=True)
+            ],
+            "segment": segment.value,
+            "allowed_endpoints": allowed,
+            "recommended_endpoint": recommended,
+            "requested_endpoint_allowed": requested_allowed,
+            "excluded_endpoints": [e.model_dump() for e in excluded],
+            "reasons": [r.model_dump(mode="json") for r in reasons],
+            "obligations": result.obligations,
+            "policy_revision": self.evaluator.revision,
+            "engine_version": __version__,
+            "outcome": outcome,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+        record = self.audit_store.append(entry)  # raises AuditError: no record, no decision
+        log.info(
+            "decision",
+            decision_id=decision_id,
+            segment=segment.value,
+            outcome=outcome,
+            entity_types=sorted({f.type for f in findings}),
+            rules=sorted({r.rule for r in reasons}),
+            sequence=record["sequence"],
+            latency_ms=entry["latency_ms"],
+        )
+        return Decision(
+            decision_id=decision_id,
+            segment=segment,
+            allowed_endpoints=allowed,
+            recommended_endpoint=recommended,
+            requested_endpoint_allowed=requested_allowed,
+            excluded_endpoints=excluded,
+            findings=findings,
+            reasons=reasons,
+            obligations=result.obligations,
+            policy_revision=record["policy_revision"],
+            outcome=outcome,  # type: ignore[arg-type]
+            audit=AuditReceipt(sequence=record["sequence"], hash=record["hash"]),
+        )
+
+    # ------------------------------------------------------------------ steps
+
+    def _aggregate(
+        self, detected: list[tuple[ScanUnit, list[DetectedSpan]]]
+    ) -> tuple[list[Finding], list[list[str]]]:
+        """Group spans by (scanned text, detector, type) into findings; digest each value."""
+        findings: list[Finding] = []
+        digests: list[list[str]] = []
+        for unit, spans in detected:
+            groups: dict[tuple[str, str, str], list[DetectedSpan]] = defaultdict(list)
+            for span in spans:
+                groups[(span.type, span.detector, span.category)].append(span)
+            for (entity_type, detector, category), group in sorted(groups.items()):
+                group.sort(key=lambda s: (s.start, s.end))
+                findings.append(
+                    Finding(
+                        type=entity_type,
+                        category=category,  # type: ignore[arg-type]
+                        count=len(group),
+                        max_score=round(max(s.score for s in group), 4),
+                        spans=[(s.start, s.end) for s in group],
+                        detector=detector,
+                        message=unit.message,
+                        part=unit.part,
+                    )
+                )
+                digests.append([self.digester.digest(unit.text[s.start : s.end]) for s in group])
+        return findings, digests
+
+    def rank_endpoints(
+        self,
+        segment: Segment,
+        result: PolicyResult,
+        context: RequestContext,
+        characters: int,
+        *,
+        policy_failed: bool = False,
+    ) -> tuple[list[str], list[ExcludedEndpoint]]:
+        """Allowed endpoint ids, cheapest first, and every other endpoint with its reasons."""
+        input_tokens = estimate_tokens(characters)
+        output_tokens = (
+            context.max_output_tokens
+            if context.max_output_tokens is not None
+            else DEFAULT_OUTPUT_TOKENS
+        )
+        needed = input_tokens + output_tokens
+        by_endpoint: dict[str, list[str]] = defaultdict(list)
+        for exclusion in result.excluded:
+            by_endpoint[exclusion.endpoint].append(f"{exclusion.rule}: {exclusion.message}")
+
+        allowed: list[tuple[float, str]] = []
+        excluded: list[ExcludedEndpoint] = []
+        for endpoint in self.catalog.endpoints:
+            reasons: list[str] = []
+            if policy_failed:
+                reasons.append("policy evaluation failed: provenance could not be checked")
+            if not segment.admits(endpoint.deployment):
+                reasons.append(f"segment {segment.value}")
+            reasons.extend(by_endpoint.get(endpoint.id, []))
+            if needed > endpoint.context_window:
+                reasons.append(
+                    f"context window {endpoint.context_window} tokens is too small for about"
+                    f" {needed} tokens ({input_tokens} in + {output_tokens} out)"
+                )
+            if reasons:
+                excluded.append(ExcludedEndpoint(id=endpoint.id, reasons=reasons))
+            else:
+                allowed.append((endpoint.estimated_cost(input_tokens, output_tokens), endpoint.id))
+        allowed.sort()
+        return [endpoint_id for _, endpoint_id in allowed], excluded
+
+    def _audited_context(self, context: RequestContext) -> dict[str, Any]:
+        audited = context.model_dump(exclude_none=True)
+        if "user" in audited:
+            audited["user"] = self.digester.digest(audited["user"])
+        return audited
+
+
+def parse_request(request: DecideRequest | Mapping[str, Any]) -> DecideRequest:
+    """Validate a request; errors become :class:`RequestError` without echoing values."""
+    if isinstance(request, DecideRequest):
+        return request
+    try:
+        return DecideRequest.model_validate(request)
+    except ValidationError as exc:
+        raise RequestError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """A one-line summary of what was wrong, naming fields but never their values."""
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "body"
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{where}: {message}")
+    return "; ".join(problems)
+
+
+def build_policy_input(
+    context: RequestContext, findings: list[Finding], characters: int
+) -> dict[str, Any]:
+    """The document a policy sees as ``input`` (ARCHITECTURE.md, policy contract)."""
+    return {
+        "context": context.model_dump(exclude_none=True),
+        "findings": [finding.policy_view() for finding in findings],
+        "entity_types": sorted({finding.type for finding in findings}),
+        "categories": sorted({finding.category for finding in findings}),
+        "content": {"characters": characters, "estimated_tokens": estimate_tokens(characters)},
+    }

@@ -1,0 +1,41 @@
+"""Exceptions raised by the engine. Every message names the file, setting or rule at fault
+and never contains a scanned value.
+
+PolicyEngineError
+ ├── ConfigError        a setting, catalog or detector file is invalid (stops start-up)
+ ├── DetectionError     a detector failed on a request (the decision fails closed)
+ ├── PolicyError        policies failed to load, compile or evaluate
+ │    └── PolicyLoadError   the policy set could not be loaded or compiled
+ ├── AuditError         the audit log could not be written or read (no decision is given)
+ └── RequestError       the request is invalid (the API answers 4xx)
+"""
+
+from __future__ import annotations
+
+
+class PolicyEngineError(Exception):
+    """Root of every error the engine raises on purpose."""
+
+
+class ConfigError(PolicyEngineError):
+    """A setting, catalog or detector definition is invalid."""
+
+
+class DetectionError(PolicyEngineError):
+    """A detector failed while scanning a request."""
+
+
+class PolicyError(PolicyEngineError):
+    """A policy failed to evaluate."""
+
+
+class PolicyLoadError(PolicyError):
+    """A policy set failed to load or compile."""
+
+
+class AuditError(PolicyEngineError):
+    """The audit store failed."""
+
+
+class RequestError(PolicyEngineError):
+    """The request is invalid."""

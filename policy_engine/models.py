@@ -1,0 +1,263 @@
+"""Pydantic contracts at the engine's boundaries (see ARCHITECTURE.md).
+
+Request → :class:`DecideRequest`; what detection produces → :class:`Finding`;
+what a policy returns → :class:`PolicyResult`; what the caller gets →
+:class:`Decision`; what the audit log keeps → :class:`AuditRecord`.
+No model here ever carries a matched value: only types, offsets, scores and
+keyed digests.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Segment(StrEnum):
+    """Where content may go, ordered by restrictiveness."""
+
+    ANY = "any"
+    TRUSTED_HOSTED = "trusted_hosted"
+    ON_PREM_ONLY = "on_prem_only"
+
+    @property
+    def rank(self) -> int:
+        return _SEGMENT_RANK[self]
+
+    def admits(self, deployment: str) -> bool:
+        """Whether an endpoint of this deployment class may receive content of this segment."""
+        return deployment in _ADMITTED[self]
+
+    @classmethod
+    def strictest(cls, *segments: Segment) -> Segment:
+        return max(segments, key=lambda s: s.rank, default=cls.ANY)
+
+
+_SEGMENT_RANK = {Segment.ANY: 0, Segment.TRUSTED_HOSTED: 1, Segment.ON_PREM_ONLY: 2}
+_ADMITTED = {
+    Segment.ON_PREM_ONLY: frozenset({"on_prem"}),
+    Segment.TRUSTED_HOSTED: frozenset({"on_prem", "trusted_hosted"}),
+    Segment.ANY: frozenset({"on_prem", "trusted_hosted", "public_hosted"}),
+}
+
+Category = Literal["pii", "secret", "ip_marker", "source_code"]
+CATEGORIES: tuple[str, ...] = ("pii", "secret", "ip_marker", "source_code")
+
+
+# --------------------------------------------------------------------------- request
+
+
+class RequestContext(BaseModel):
+    """Who is asking and for what. Every field is optional; unknown keys are rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant: str | None = Field(default=None, max_length=200)
+    application: str | None = Field(default=None, max_length=200)
+    user: str | None = Field(default=None, max_length=200)
+    purpose: str | None = Field(default=None, max_length=200)
+    declared_classification: str | None = Field(default=None, max_length=100)
+    requested_endpoint: str | None = Field(default=None, max_length=200)
+    max_output_tokens: int | None = Field(default=None, ge=0, le=10_000_000)
+
+
+class ContentPart(BaseModel):
+    """One part of an OpenAI-style message whose content is a list."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class ToolCallFunction(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str | None = None
+    arguments: str | None = None
+
+
+class ToolCall(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str | None = None
+    type: str | None = None
+    function: ToolCallFunction | None = None
+
+
+class Message(BaseModel):
+    """An OpenAI chat message: system, user, assistant or tool."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: str = Field(min_length=1, max_length=50)
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+
+    def texts(self) -> list[tuple[int | None, str]]:
+        """Every scannable text of the message as ``(part index or None, text)``.
+
+        Plain string content has part ``None``; list content yields its text parts
+        with their index; tool-call arguments follow the content parts, numbered after them.
+        """
+        out: list[tuple[int | None, str]] = []
+        parts_seen = 0
+        if isinstance(self.content, str):
+            out.append((None, self.content))
+        elif isinstance(self.content, list):
+            for index, part in enumerate(self.content):
+                if part.text:
+                    out.append((index, part.text))
+            parts_seen = len(self.content)
+        for offset, call in enumerate(self.tool_calls or []):
+            if call.function is not None and call.function.arguments:
+                out.append((parts_seen + offset, call.function.arguments))
+        return out
+
+
+class DecideRequest(BaseModel):
+    """Body of ``POST /decide``: exactly one of ``content`` or ``messages``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content: str | None = None
+    messages: list[Message] | None = None
+    context: RequestContext = Field(default_factory=RequestContext)
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> DecideRequest:
+        if self.content is None and self.messages is None:
+            raise ValueError("give either 'content' (a string) or 'messages' (a chat)")
+        if self.content is not None and self.messages is not None:
+            raise ValueError("give either 'content' or 'messages', not both")
+        if self.content is not None and not self.content.strip():
+            raise ValueError("'content' is empty")
+        if self.messages is not None:
+            if not self.messages:
+                raise ValueError("'messages' is empty")
+            if not any(text.strip() for m in self.messages for _, text in m.texts()):
+                raise ValueError("'messages' contain no text")
+        return self
+
+    def segments_to_scan(self) -> list[ScanUnit]:
+        """The texts to scan, each with where it came from."""
+        if self.content is not None:
+            return [ScanUnit(text=self.content)]
+        units = []
+        for index, message in enumerate(self.messages or []):
+            for part, text in message.texts():
+                units.append(ScanUnit(text=text, message=index, part=part))
+        return units
+
+    def characters(self) -> int:
+        return sum(len(u.text) for u in self.segments_to_scan())
+
+
+class ScanUnit(BaseModel):
+    """One text to scan and where it sits in the request."""
+
+    text: str
+    message: int | None = None
+    part: int | None = None
+
+
+# --------------------------------------------------------------------------- findings
+
+
+class Finding(BaseModel):
+    """All matches of one entity type by one detector in one scanned text. Never the value."""
+
+    type: str
+    category: Category
+    count: int = Field(ge=1)
+    max_score: float = Field(ge=0.0, le=1.0)
+    spans: list[tuple[int, int]]
+    detector: str
+    message: int | None = None
+    part: int | None = None
+
+    def policy_view(self) -> dict[str, Any]:
+        """The finding as policies see it: without spans."""
+        return self.model_dump(exclude={"spans"}, exclude_none=True)
+
+
+class DetectedSpan(BaseModel):
+    """One raw match from a detector, before aggregation. Lives only inside a request."""
+
+    type: str
+    category: Category
+    start: int
+    end: int
+    score: float
+    detector: str
+
+
+# --------------------------------------------------------------------------- policy
+
+
+class Reason(BaseModel):
+    rule: str
+    segment: Segment
+    message: str
+
+
+class Exclusion(BaseModel):
+    endpoint: str
+    rule: str
+    message: str
+
+
+class PolicyResult(BaseModel):
+    """``data.segmentation.decision`` as the core Rego module returns it."""
+
+    segment: Segment
+    reasons: list[Reason] = Field(default_factory=list)
+    excluded: list[Exclusion] = Field(default_factory=list)
+    obligations: list[str] = Field(default_factory=list)
+
+    @field_validator("reasons", "excluded", "obligations", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+
+# --------------------------------------------------------------------------- decision
+
+
+class ExcludedEndpoint(BaseModel):
+    id: str
+    reasons: list[str]
+
+
+class AuditReceipt(BaseModel):
+    sequence: int
+    hash: str
+
+
+class Decision(BaseModel):
+    """The answer of ``POST /decide``."""
+
+    decision_id: str
+    segment: Segment
+    allowed_endpoints: list[str]
+    recommended_endpoint: str | None
+    requested_endpoint_allowed: bool | None
+    excluded_endpoints: list[ExcludedEndpoint]
+    findings: list[Finding]
+    reasons: list[Reason]
+    obligations: list[str]
+    policy_revision: str
+    outcome: Literal["decided", "fail_closed"]
+    audit: AuditReceipt
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer of the API."""
+
+    error: str
+    message: str
+    details: list[dict[str, Any]] = Field(default_factory=list)

@@ -1,0 +1,54 @@
+"""The engine's three plug points, as small Protocols.
+
+Each has an explicit registry of real implementations (see ``bootstrap.py``):
+detection (Presidio + YAML recognizers), policy evaluation (embedded regopy),
+audit storage (SQLite). The core (``engine.py``) depends only on these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from policy_engine.models import DetectedSpan, PolicyResult
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """Finds sensitive spans in one text. Returns offsets into ``text``; never stores values."""
+
+    def detect(self, text: str) -> list[DetectedSpan]: ...
+
+
+@runtime_checkable
+class PolicyEvaluator(Protocol):
+    """Evaluates ``data.segmentation.decision`` for a policy input document."""
+
+    @property
+    def revision(self) -> str: ...
+
+    def evaluate(self, policy_input: Mapping[str, Any]) -> PolicyResult: ...
+
+
+@runtime_checkable
+class AuditStore(Protocol):
+    """Append-only, hash-chained decision log.
+
+    ``append`` assigns the next sequence number, sets ``prev_hash`` and ``hash``
+    atomically and durably, and returns the complete stored record. It raises
+    :class:`policy_engine.errors.AuditError` when the record could not be stored.
+    """
+
+    def append(self, entry: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def rows(self, after_sequence: int = 0) -> Iterator[tuple[int, str]]:
+        """Stored rows as ``(stored sequence, record JSON text)``, for verification."""
+        ...
+
+    def records(self, after_sequence: int = 0) -> Iterator[dict[str, Any]]: ...
+
+    def writable(self) -> bool: ...
+
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,118 @@
+"""Shared fixtures: a real `policy-engine serve` process on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def engine_env(workdir: Path, **extra: str) -> dict[str, str]:
+    """Environment for a service or CLI run whose state lives in ``workdir``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PE_")}
+    env.update(
+        PE_AUDIT_URL=f"sqlite:///{workdir / 'audit.db'}",
+        PE_HMAC_KEY_FILE=str(workdir / "hmac.key"),
+        PE_POLICIES_DIR=str(ROOT / "policies"),
+        PE_DETECTORS_DIR=str(ROOT / "detectors"),
+        PE_CATALOG=str(ROOT / "examples" / "catalog.yaml"),
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Server:
+    url: str
+    workdir: Path
+    log_path: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def db_path(self) -> Path:
+        return self.workdir / "audit.db"
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(workdir: Path, **extra_env: str) -> Server:
+    """Start `policy-engine serve` and wait until /readyz answers 200."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log_path = workdir / "server.log"
+    env = engine_env(workdir, PE_PORT=str(port), PE_LOG_LEVEL="debug", **extra_env)
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "policy_engine.cli", "serve"],
+            cwd=workdir,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(f"http://127.0.0.1:{port}", workdir, log_path, process)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{server.log_text()}")
+        try:
+            if httpx.get(server.url + "/readyz", timeout=2).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"server not ready in time:\n{server.log_text()}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("server"))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def client(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        yield http
+
+
+def run_cli(
+    workdir: Path, *args: str, input_text: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `policy-engine ARGS` with state in ``workdir``."""
+    return subprocess.run(
+        [sys.executable, "-m", "policy_engine.cli", *args],
+        cwd=workdir,
+        env=engine_env(workdir, **env),
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
