@@ -1,0 +1,86 @@
+"""Detection: which sensitive spans a text contains (PII, secrets, IP markers, source code).
+
+Detectors are data: ``detectors/*.yaml`` (see :mod:`.definitions` for the schema) switch
+on Presidio built-ins and declare regex, deny-list and source-code recognizers. Two
+backends implement :class:`~policy_engine.ports.Detector`:
+
+* ``presidio`` (:class:`PresidioDetector`): Presidio with the spaCy model, so PERSON and
+  LOCATION too;
+* ``patterns`` (:class:`PatternDetector`): the same minus named entities, no model.
+
+Neither touches the network. Importing this package is cheap; Presidio and spaCy load
+when a detector is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from policy_engine.detection.definitions import DetectorSet
+from policy_engine.detection.describe import DetectorInfo, describe_detectors
+from policy_engine.detection.examples import ExampleFailure, run_examples
+from policy_engine.detection.loader import load_detector_set
+from policy_engine.errors import ConfigError
+
+if TYPE_CHECKING:
+    from policy_engine.detection.patterns_detector import PatternDetector
+    from policy_engine.detection.presidio_detector import PresidioDetector
+    from policy_engine.ports import Detector
+
+__all__ = [
+    "BACKENDS",
+    "DetectorInfo",
+    "DetectorSet",
+    "ExampleFailure",
+    "PatternDetector",
+    "PresidioDetector",
+    "build_detector",
+    "describe_detectors",
+    "load_detector_set",
+    "run_examples",
+]
+
+
+def _presidio(detector_set: DetectorSet) -> Detector:
+    from policy_engine.detection.presidio_detector import PresidioDetector
+
+    return PresidioDetector(detector_set)
+
+
+def _patterns(detector_set: DetectorSet) -> Detector:
+    from policy_engine.detection.patterns_detector import PatternDetector
+
+    return PatternDetector(detector_set)
+
+
+#: Detection backends by name (``PE_DETECTION_BACKEND``).
+BACKENDS: dict[str, Callable[[DetectorSet], Detector]] = {
+    "presidio": _presidio,
+    "patterns": _patterns,
+}
+
+
+def build_detector(detectors_dir: Path, backend: str = "presidio") -> Detector:
+    """Load and validate ``detectors_dir`` and build the named backend on it."""
+    try:
+        factory = BACKENDS[backend]
+    except KeyError:
+        raise ConfigError(
+            f"detection backend {backend!r}: unknown; choose one of {', '.join(sorted(BACKENDS))}"
+        ) from None
+    return factory(load_detector_set(detectors_dir))
+
+
+def __getattr__(name: str) -> Any:
+    # The detector classes import Presidio (and with it spaCy): load them on first use.
+    if name == "PresidioDetector":
+        from policy_engine.detection.presidio_detector import PresidioDetector
+
+        return PresidioDetector
+    if name == "PatternDetector":
+        from policy_engine.detection.patterns_detector import PatternDetector
+
+        return PatternDetector
+    raise AttributeError(f"module 'policy_engine.detection' has no attribute {name!r}")
