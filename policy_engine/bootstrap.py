@@ -15,6 +15,7 @@ from policy_engine.detection import build_detector
 from policy_engine.digest import Digester, load_or_create_key
 from policy_engine.engine import Engine
 from policy_engine.errors import ConfigError
+from policy_engine.logs import ensure_library_logging
 from policy_engine.policy import EmbeddedEvaluator, load_policy_set
 from policy_engine.ports import AuditStore, PolicyEvaluator
 from policy_engine.settings import Settings, load_settings
@@ -45,6 +46,7 @@ def build_evaluator(settings: Settings, catalog: Catalog) -> PolicyEvaluator:
 
 def build_engine(settings: Settings | None = None) -> Engine:
     """Load catalog, policies, detectors and the audit store; fail fast on bad configuration."""
+    ensure_library_logging()
     settings = load_settings() if settings is None else settings.resolved()
     catalog = load_catalog(settings.catalog)
     evaluator = build_evaluator(settings, catalog)

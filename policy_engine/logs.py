@@ -56,5 +56,25 @@ def configure_logging(fmt: str = "json", level: str = "info") -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def ensure_library_logging() -> None:
+    """When the host application has not configured structlog, route through stdlib logging.
+
+    An embedding gateway then sees the engine's events in its own logging set-up (and,
+    without one, only warnings and errors on stderr), never stray lines on stdout.
+    """
+    if structlog.is_configured():
+        return
+    structlog.configure(
+        processors=[
+            *_SHARED,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+
+
 def get_logger(name: str) -> Any:
     return structlog.get_logger(name)

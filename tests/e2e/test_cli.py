@@ -50,7 +50,8 @@ def test_decide_messages_with_context(tmp_path: Path) -> None:
 def test_decide_empty_input_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "decide", "--text", "   ")
     assert result.returncode == 2
-    assert "invalid request: content: 'content' is empty" in result.stderr
+    assert "invalid request" in result.stderr
+    assert "'content' is empty" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -64,11 +64,11 @@ def test_policy_failure_fails_closed_with_no_endpoint(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "policies", policies)
     (policies / "conflict.rego").write_text(
         "package segmentation.rules.conflict\n\n"
-        "isolation := {1} if input.content.characters > 0\n"
-        "isolation := {2} if input.content.characters > 0\n"
+        'isolation := {1} if input.context.tenant == "conflict"\n'
+        'isolation := {2} if input.context.tenant == "conflict"\n'
     )
     engine = make_engine(tmp_path, NothingDetector(), policies)
-    decision = engine.decide({"content": "hello"})
+    decision = engine.decide({"content": "hello", "context": {"tenant": "conflict"}})
     assert decision.segment is Segment.ON_PREM_ONLY
     assert decision.outcome == "fail_closed"
     assert [r.rule for r in decision.reasons] == ["engine.policy_failed"]
