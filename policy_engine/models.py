@@ -153,9 +153,6 @@ class DecideRequest(BaseModel):
                 units.append(ScanUnit(text=text, message=index, part=part))
         return units
 
-    def characters(self) -> int:
-        return sum(len(u.text) for u in self.segments_to_scan())
-
 
 class ScanUnit(BaseModel):
     """One text to scan and where it sits in the request."""
