@@ -39,6 +39,7 @@ def serve(host: str | None, port: int | None) -> None:
     """Run the HTTP service (POST /decide) on the configured settings."""
     import uvicorn
 
+    from policy_engine.access import KeyRing, parse_bootstrap_keys
     from policy_engine.api.app import create_app
     from policy_engine.bootstrap import build_engine
     from policy_engine.logs import configure_logging
@@ -49,7 +50,8 @@ def serve(host: str | None, port: int | None) -> None:
         engine = build_engine(settings)
     except PolicyEngineError as exc:
         _fail(str(exc))
-    app = create_app(engine, max_body_bytes=settings.max_body_bytes)
+    keyring = KeyRing(parse_bootstrap_keys(settings.bootstrap_keys))
+    app = create_app(engine, max_body_bytes=settings.max_body_bytes, keyring=keyring)
     try:
         uvicorn.run(
             app,

@@ -7,6 +7,7 @@ PolicyEngineError
  ├── PolicyError        policies failed to load, compile or evaluate
  │    └── PolicyLoadError   the policy set could not be loaded or compiled
  ├── AuditError         the audit log could not be written or read (no decision is given)
+ ├── AccessError        no key, an unknown key, or a key of the wrong role (401/403)
  └── RequestError       the request is invalid (the API answers 4xx)
 """
 
@@ -35,6 +36,15 @@ class PolicyLoadError(PolicyError):
 
 class AuditError(PolicyEngineError):
     """The audit store failed."""
+
+
+class AccessError(PolicyEngineError):
+    """The caller may not do this: ``status`` is 401 (who are you?) or 403 (not allowed)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
 
 
 class RequestError(PolicyEngineError):

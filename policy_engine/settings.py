@@ -36,6 +36,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    #: API keys created at start, ``role:KEY,role:KEY`` (roles: gateway, auditor, admin).
+    bootstrap_keys: str = Field(default="", repr=False)
+
+    @field_validator("bootstrap_keys")
+    @classmethod
+    def _valid_keys(cls, value: str) -> str:
+        from policy_engine.access import parse_bootstrap_keys
+
+        try:
+            parse_bootstrap_keys(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc).removeprefix("PE_BOOTSTRAP_KEYS: ")) from None
+        return value
 
     @field_validator("audit_url")
     @classmethod

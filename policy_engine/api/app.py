@@ -24,8 +24,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ulid import ULID
 
 from policy_engine import __version__
+from policy_engine.access import KeyRing
 from policy_engine.engine import Engine, describe_validation_error
-from policy_engine.errors import AuditError, RequestError
+from policy_engine.errors import AccessError, AuditError, RequestError
 from policy_engine.logs import get_logger
 from policy_engine.models import DecideRequest, Decision, ErrorBody
 
@@ -51,8 +52,14 @@ def error(
     return JSONResponse(status_code=status, content=body.model_dump())
 
 
-def create_app(engine: Engine, *, max_body_bytes: int = 1024 * 1024) -> FastAPI:
-    """The FastAPI application around an already-built engine."""
+def create_app(
+    engine: Engine, *, max_body_bytes: int = 1024 * 1024, keyring: KeyRing | None = None
+) -> FastAPI:
+    """The FastAPI application around an already-built engine.
+
+    ``keyring`` holds the API keys that routes guarded by
+    :func:`policy_engine.api.auth.require_role` accept (none: such routes answer 401).
+    """
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -67,6 +74,7 @@ def create_app(engine: Engine, *, max_body_bytes: int = 1024 * 1024) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.engine = engine
+    app.state.keyring = keyring if keyring is not None else KeyRing()
 
     @app.middleware("http")
     async def request_context(
@@ -91,6 +99,14 @@ def create_app(engine: Engine, *, max_body_bytes: int = 1024 * 1024) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error(exc.status_code, "http_error", str(exc.detail))
+
+    @app.exception_handler(AccessError)
+    async def access_error(_: Request, exc: AccessError) -> JSONResponse:
+        log.info("access_denied", status=exc.status, error=exc.code)
+        response = error(exc.status, exc.code, str(exc))
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,44 @@
+"""FastAPI dependencies that admit a request only with a key of the right role.
+
+Keys travel as ``Authorization: Bearer KEY``. A missing or unknown key gets 401,
+a key of another role 403; the body says what is needed, never the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+
+from policy_engine.access import KeyRing, Principal, Role
+from policy_engine.errors import AccessError
+
+
+def require_role(*roles: Role) -> Callable[[Request], Principal]:
+    """A dependency returning the caller's :class:`Principal` if its role is in ``roles``."""
+    wanted = " or ".join(roles)
+
+    def dependency(request: Request) -> Principal:
+        keyring: KeyRing = request.app.state.keyring
+        header = request.headers.get("authorization", "")
+        scheme, _, key = header.strip().partition(" ")
+        if not header:
+            raise AccessError(
+                401, "unauthenticated", f"send Authorization: Bearer KEY with a {wanted} key"
+            )
+        if scheme.lower() != "bearer" or not key.strip():
+            raise AccessError(
+                401, "unauthenticated", "the Authorization header must be 'Bearer KEY'"
+            )
+        principal = keyring.authenticate(key.strip())
+        if principal is None:
+            raise AccessError(401, "invalid_key", "the key is unknown or revoked")
+        if principal.role not in roles:
+            raise AccessError(
+                403,
+                "forbidden",
+                f"key {principal.key_id} has role {principal.role}; this needs {wanted}",
+            )
+        return principal
+
+    return dependency
