@@ -6,7 +6,9 @@ SHA-256 digest and compares digests in constant time. A key is known by its id
 (``key-`` + the first 12 hex digits of the digest), which the audit log records
 as the caller; the key itself is never stored or logged.
 
-Keys come from ``PE_BOOTSTRAP_KEYS`` (``role:KEY,role:KEY``).
+Keys come from the key store (``PE_KEYS_FILE``, see :mod:`policy_engine.keystore`,
+managed with ``policy-engine keys``) and from ``PE_BOOTSTRAP_KEYS`` (``role:KEY,role:KEY``),
+which the service adds to the store at start.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from policy_engine.errors import ConfigError
+
+if TYPE_CHECKING:
+    from policy_engine.keystore import KeyStore
 
 Role = Literal["gateway", "auditor", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -65,24 +70,57 @@ def parse_bootstrap_keys(spec: str) -> list[tuple[Role, str]]:
 
 
 class KeyRing:
-    """Known keys by digest. ``authenticate`` answers the principal of a presented key."""
+    """Known keys by digest. ``authenticate`` answers the principal of a presented key.
 
-    def __init__(self, keys: Iterable[tuple[Role, str]] = ()) -> None:
+    With a ``store``, its active keys count too, and its revoked keys are refused even when
+    also given directly; the store's file is re-read whenever it changes.
+    """
+
+    def __init__(
+        self, keys: Iterable[tuple[Role, str]] = (), *, store: KeyStore | None = None
+    ) -> None:
         self._by_digest: dict[str, Principal] = {}
         for role, key in keys:
             self.add_digest(key_digest(key), Principal(key_id_for(key), role))
+        self._store = store
+        self._store_signature: tuple[int, int] | None = None
+        self._stored: dict[str, Principal] = {}
+        self._revoked: frozenset[str] = frozenset()
+        self._refresh()
 
     def add_digest(self, digest: str, principal: Principal) -> None:
         self._by_digest[digest] = principal
 
+    def _refresh(self) -> None:
+        if self._store is None:
+            return
+        signature = self._store.signature()
+        if signature == self._store_signature:
+            return
+        entries = self._store.entries()
+        self._stored = {e.digest: Principal(e.id, e.role) for e in entries if e.active}
+        self._revoked = frozenset(e.digest for e in entries if not e.active)
+        self._store_signature = signature
+
     def authenticate(self, key: str) -> Principal | None:
+        self._refresh()
         presented = key_digest(key)
         found: Principal | None = None
         # Compare against every digest so timing does not depend on which one matches.
-        for digest, principal in self._by_digest.items():
-            if hmac.compare_digest(digest, presented):
-                found = principal
+        for table in (self._by_digest, self._stored):
+            for digest, principal in table.items():
+                if hmac.compare_digest(digest, presented):
+                    found = principal
+        if any(hmac.compare_digest(digest, presented) for digest in self._revoked):
+            return None
         return found
 
+    def roles(self) -> set[Role]:
+        """The roles that at least one usable key has."""
+        self._refresh()
+        usable = {**self._by_digest, **self._stored}
+        return {p.role for d, p in usable.items() if d not in self._revoked}
+
     def __len__(self) -> int:
-        return len(self._by_digest)
+        self._refresh()
+        return len(set(self._by_digest) | set(self._stored))

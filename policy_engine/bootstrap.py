@@ -59,4 +59,6 @@ def build_engine(settings: Settings | None = None) -> Engine:
         catalog=catalog,
         audit_store=audit_store,
         digester=digester,
+        scan_deadline_seconds=settings.scan_deadline_seconds,
+        scan_workers=settings.scan_workers,
     )

@@ -11,6 +11,7 @@ import click
 
 from policy_engine import __version__
 from policy_engine.errors import AuditError, ConfigError, PolicyEngineError, RequestError
+from policy_engine.keys_cli import keys as keys_group
 from policy_engine.settings import Settings, load_settings
 
 
@@ -39,19 +40,28 @@ def serve(host: str | None, port: int | None) -> None:
     """Run the HTTP service (POST /decide) on the configured settings."""
     import uvicorn
 
-    from policy_engine.access import KeyRing, parse_bootstrap_keys
     from policy_engine.api.app import create_app
+    from policy_engine.api.limits import RequestLimits
     from policy_engine.bootstrap import build_engine
+    from policy_engine.keystore import service_keyring
     from policy_engine.logs import configure_logging
 
     settings = _settings(host=host, port=port)
     configure_logging(settings.log_format, settings.log_level)
     try:
+        keyring = service_keyring(
+            settings.keys_file, settings.bootstrap_keys, lambda text: click.echo(text, err=True)
+        )
         engine = build_engine(settings)
     except PolicyEngineError as exc:
         _fail(str(exc))
-    keyring = KeyRing(parse_bootstrap_keys(settings.bootstrap_keys))
-    app = create_app(engine, max_body_bytes=settings.max_body_bytes, keyring=keyring)
+    limits = RequestLimits(
+        max_messages=settings.max_messages,
+        max_nesting_depth=settings.max_nesting_depth,
+        max_message_chars=settings.max_message_chars,
+        strict=settings.strict_mode,
+    )
+    app = create_app(engine, max_body_bytes=settings.max_body_bytes, keyring=keyring, limits=limits)
     try:
         uvicorn.run(
             app,
@@ -157,6 +167,8 @@ def audit_verify() -> None:
     click.echo(report.summary())
     sys.exit(0 if report.ok else 1)
 
+
+main.add_command(keys_group)
 
 if __name__ == "__main__":
     main()

@@ -21,7 +21,7 @@ from ulid import ULID
 from policy_engine import __version__
 from policy_engine.catalog import DEFAULT_OUTPUT_TOKENS, Catalog, estimate_tokens
 from policy_engine.digest import Digester
-from policy_engine.errors import RequestError
+from policy_engine.errors import AuditError, RequestError
 from policy_engine.logs import get_logger
 from policy_engine.models import (
     AuditReceipt,
@@ -36,12 +36,17 @@ from policy_engine.models import (
     ScanUnit,
     Segment,
 )
+from policy_engine.observe import DecisionObserver, DecisionSummary, NullObserver, Timings
 from policy_engine.ports import AuditStore, Detector, PolicyEvaluator
+from policy_engine.scan import DeadlineScanner, ScanTimeout
 
 log = get_logger("policy_engine.engine")
 
 DETECTION_FAILED = "engine.detection_failed"
 POLICY_FAILED = "engine.policy_failed"
+SCAN_TIMEOUT = "scan_timeout"
+#: Default per-request detection deadline (``PE_SCAN_DEADLINE_SECONDS``).
+DEFAULT_SCAN_DEADLINE_SECONDS = 2.0
 
 
 class Engine:
@@ -55,12 +60,19 @@ class Engine:
         catalog: Catalog,
         audit_store: AuditStore,
         digester: Digester,
+        scan_deadline_seconds: float = DEFAULT_SCAN_DEADLINE_SECONDS,
+        scan_workers: int = 4,
+        observer: DecisionObserver | None = None,
     ) -> None:
         self.detector = detector
         self.evaluator = evaluator
         self.catalog = catalog
         self.audit_store = audit_store
         self.digester = digester
+        self.scanner = DeadlineScanner(
+            detector, deadline_seconds=scan_deadline_seconds, workers=scan_workers
+        )
+        self.observer: DecisionObserver = observer if observer is not None else NullObserver()
 
     @classmethod
     def from_settings(cls, settings: Any = None) -> Engine:
@@ -70,6 +82,7 @@ class Engine:
         return build_engine(settings)
 
     def close(self) -> None:
+        self.scanner.close()
         self.audit_store.close()
 
     def __enter__(self) -> Engine:
@@ -95,7 +108,17 @@ class Engine:
         failures: list[Reason] = []
 
         try:
-            detected = [(unit, self.detector.detect(unit.text)) for unit in units]
+            detected = self.scanner.scan(units)
+        except ScanTimeout as exc:  # fail closed; the late result is discarded
+            log.warning("scan_timeout", deadline_seconds=self.scanner.deadline_seconds)
+            failures.append(
+                Reason(
+                    rule=SCAN_TIMEOUT,
+                    segment=Segment.ON_PREM_ONLY,
+                    message=f"{exc}: failing closed",
+                )
+            )
+            detected = []
         except Exception as exc:  # fail closed on any detector failure
             log.error("detection_failed", error_type=type(exc).__name__)
             failures.append(
@@ -107,6 +130,7 @@ class Engine:
             )
             detected = []
         findings, value_digests = self._aggregate(detected)
+        detection_done = time.perf_counter()
 
         policy_input = build_policy_input(req.context, findings, characters)
         policy_failed = False
@@ -124,6 +148,7 @@ class Engine:
             )
             result = PolicyResult(segment=Segment.ON_PREM_ONLY)
 
+        evaluation_done = time.perf_counter()
         reasons = [*failures, *result.reasons]
         segment = Segment.strictest(result.segment, *(r.segment for r in failures))
         allowed, excluded = self.rank_endpoints(
@@ -158,7 +183,28 @@ class Engine:
             "outcome": outcome,
             "latency_ms": round((time.perf_counter() - started) * 1000, 3),
         }
-        record = self.audit_store.append(entry)  # raises AuditError: no record, no decision
+        audit_started = time.perf_counter()
+        try:
+            record = self.audit_store.append(entry)  # AuditError: no record, no decision
+        except AuditError:
+            self.observer.audit_failed()
+            raise
+        finished = time.perf_counter()
+        self.observer.decided(
+            DecisionSummary(
+                segment=segment.value,
+                outcome=outcome,
+                rules=[r.rule for r in reasons],
+                entity_types=sorted({f.type for f in findings}),
+                fail_closed_rules=[r.rule for r in failures],
+            ),
+            Timings(
+                detection=detection_done - started,
+                evaluation=evaluation_done - detection_done,
+                audit=finished - audit_started,
+                total=finished - started,
+            ),
+        )
         log.info(
             "decision",
             decision_id=decision_id,

@@ -38,6 +38,23 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     #: API keys created at start, ``role:KEY,role:KEY`` (roles: gateway, auditor, admin).
     bootstrap_keys: str = Field(default="", repr=False)
+    #: Hashed API keys (``policy-engine keys``); created 0600 when the first key is made.
+    keys_file: Path = Path("var/keys.json")
+    #: Time one request's detection may take; past it the decision fails closed
+    #: (``scan_timeout``) and the late result is discarded.
+    scan_deadline_seconds: float = Field(default=2.0, gt=0, le=600)
+    #: Threads that run detection (requests beyond these wait, within their deadline).
+    scan_workers: int = Field(default=4, ge=1, le=64)
+    #: Most chat messages in one request (413 ``too_many_messages`` beyond).
+    max_messages: int = Field(default=256, ge=1, le=100_000)
+    #: Deepest JSON nesting of a request body (400 ``nesting_too_deep`` beyond).
+    max_nesting_depth: int = Field(default=32, ge=4, le=1000)
+    #: Most characters in ``content`` or in one message's texts (413 ``content_too_long``).
+    max_message_chars: int = Field(default=262_144, ge=1, le=64 * 1024 * 1024)
+    #: Reject unknown fields anywhere in a request, chat messages included (422).
+    strict_mode: bool = False
+    #: What /decide does when the audit store fails: ``reject`` (503, no decision).
+    on_audit_failure: Literal["reject"] = "reject"
 
     @field_validator("bootstrap_keys")
     @classmethod

@@ -16,6 +16,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: API keys every test server knows (PE_BOOTSTRAP_KEYS), one per role.
+GATEWAY_KEY = "test-gateway-key-0123456789"
+AUDITOR_KEY = "test-auditor-key-0123456789"
+ADMIN_KEY = "test-admin-key-0123456789ab"
+TEST_KEYS = f"gateway:{GATEWAY_KEY},auditor:{AUDITOR_KEY},admin:{ADMIN_KEY}"
+
+
+def bearer(key: str) -> dict[str, str]:
+    """The Authorization header for ``key``."""
+    return {"Authorization": f"Bearer {key}"}
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -29,6 +40,7 @@ def engine_env(workdir: Path, **extra: str) -> dict[str, str]:
     env.update(
         PE_AUDIT_URL=f"sqlite:///{workdir / 'audit.db'}",
         PE_HMAC_KEY_FILE=str(workdir / "hmac.key"),
+        PE_KEYS_FILE=str(workdir / "keys.json"),
         PE_POLICIES_DIR=str(ROOT / "policies"),
         PE_DETECTORS_DIR=str(ROOT / "detectors"),
         PE_CATALOG=str(ROOT / "examples" / "catalog.yaml"),
@@ -62,8 +74,12 @@ class Server:
 
 
 def start_server(workdir: Path, **extra_env: str) -> Server:
-    """Start `policy-engine serve` and wait until /readyz answers 200."""
+    """Start `policy-engine serve` and wait until /readyz answers 200.
+
+    The server knows the test keys (:data:`TEST_KEYS`) unless ``PE_BOOTSTRAP_KEYS`` is given.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
+    extra_env.setdefault("PE_BOOTSTRAP_KEYS", TEST_KEYS)
     port = free_port()
     log_path = workdir / "server.log"
     env = engine_env(workdir, PE_PORT=str(port), PE_LOG_LEVEL="debug", **extra_env)
@@ -92,14 +108,16 @@ def start_server(workdir: Path, **extra_env: str) -> Server:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("server"))
+    # A generous scan deadline: the shipped 2 s one has its own tests (tests/e2e/test_limits.py),
+    # and here long texts (the context-window test) must finish on a busy 2-core machine.
+    srv = start_server(tmp_path_factory.mktemp("server"), PE_SCAN_DEADLINE_SECONDS="120")
     yield srv
     srv.stop()
 
 
 @pytest.fixture(scope="session")
 def client(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=60) as http:
+    with httpx.Client(base_url=server.url, timeout=60, headers=bearer(GATEWAY_KEY)) as http:
         yield http
 
 

@@ -1,4 +1,4 @@
-"""The HTTP service: ``POST /decide``, ``/healthz``, ``/readyz``.
+"""The HTTP service: ``POST /decide`` (gateway key), ``/healthz``, ``/readyz``, ``/metrics``.
 
 Bad input gets a 4xx whose JSON body (:class:`ErrorBody`) says what was wrong,
 naming fields but never echoing values. A decision that could not be audited is
@@ -25,9 +25,13 @@ from ulid import ULID
 
 from policy_engine import __version__
 from policy_engine.access import KeyRing
+from policy_engine.api.auth import GatewayCaller
+from policy_engine.api.limits import LimitExceeded, RequestLimits, check_limits
+from policy_engine.api.ops import router as ops_router
 from policy_engine.engine import Engine, describe_validation_error
 from policy_engine.errors import AccessError, AuditError, RequestError
 from policy_engine.logs import get_logger
+from policy_engine.metrics import Metrics
 from policy_engine.models import DecideRequest, Decision, ErrorBody
 
 log = get_logger("policy_engine.api")
@@ -36,8 +40,10 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
     for status, description in {
-        400: "Body is not valid JSON or not UTF-8",
-        413: "Body larger than the configured limit",
+        400: "Body is not valid JSON, not UTF-8, or nested too deeply",
+        401: "No key, or an unknown or revoked key",
+        403: "The key's role may not call this",
+        413: "Body, content or number of messages larger than the configured limits",
         415: "Content type is not application/json",
         422: "Body is JSON but not a valid request",
         503: "The decision could not be recorded in the audit log",
@@ -53,13 +59,21 @@ def error(
 
 
 def create_app(
-    engine: Engine, *, max_body_bytes: int = 1024 * 1024, keyring: KeyRing | None = None
+    engine: Engine,
+    *,
+    max_body_bytes: int = 1024 * 1024,
+    keyring: KeyRing | None = None,
+    limits: RequestLimits | None = None,
 ) -> FastAPI:
     """The FastAPI application around an already-built engine.
 
     ``keyring`` holds the API keys that routes guarded by
     :func:`policy_engine.api.auth.require_role` accept (none: such routes answer 401).
+    The app's :class:`Metrics` become the engine's observer.
     """
+    limits = limits if limits is not None else RequestLimits()
+    metrics = Metrics(lambda: engine.evaluator.revision)
+    engine.observer = metrics
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -75,6 +89,8 @@ def create_app(
     )
     app.state.engine = engine
     app.state.keyring = keyring if keyring is not None else KeyRing()
+    app.state.metrics = metrics
+    app.include_router(ops_router)
 
     @app.middleware("http")
     async def request_context(
@@ -103,6 +119,7 @@ def create_app(
     @app.exception_handler(AccessError)
     async def access_error(_: Request, exc: AccessError) -> JSONResponse:
         log.info("access_denied", status=exc.status, error=exc.code)
+        metrics.auth_failed(exc.status, exc.code)
         response = error(exc.status, exc.code, str(exc))
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
@@ -132,7 +149,7 @@ def create_app(
         },
         summary="Decide which endpoints may receive this content",
     )
-    async def decide(request: Request) -> Response:
+    async def decide(request: Request, principal: GatewayCaller) -> Response:
         problem = _check_headers(request, max_body_bytes)
         if problem is not None:
             return problem
@@ -142,6 +159,10 @@ def create_app(
         parsed = _parse_json(body)
         if isinstance(parsed, JSONResponse):
             return parsed
+        try:
+            check_limits(parsed, limits)
+        except LimitExceeded as exc:
+            return error(exc.status, exc.code, str(exc))
         try:
             decide_request = DecideRequest.model_validate(parsed)
         except ValidationError as exc:
@@ -158,7 +179,9 @@ def create_app(
                 ],
             )
         try:
-            decision = await run_in_threadpool(engine.decide, decide_request, caller="anonymous")
+            decision = await run_in_threadpool(
+                engine.decide, decide_request, caller=principal.key_id
+            )
         except RequestError as exc:
             return error(422, "invalid_request", str(exc))
         except AuditError:
@@ -175,7 +198,11 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="Models loaded, policies compiled, audit store writable")
+    @app.get(
+        "/readyz",
+        summary="Models loaded, policies compiled, audit store writable",
+        responses={503: {"description": "Not ready: the audit store is not writable"}},
+    )
     async def readyz() -> JSONResponse:
         writable = await run_in_threadpool(engine.audit_store.writable)
         checks = {
@@ -225,6 +252,8 @@ def _parse_json(body: bytes) -> Any:
         return error(400, "invalid_utf8", f"the body is not valid UTF-8 (byte {exc.start})")
     try:
         parsed = json.loads(text)
+    except RecursionError:
+        return error(400, "nesting_too_deep", "the body nests too deeply to parse")
     except json.JSONDecodeError as exc:
         return error(
             400,

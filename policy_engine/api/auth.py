@@ -7,18 +7,32 @@ a key of another role 403; the body says what is needed, never the key.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from policy_engine.access import KeyRing, Principal, Role
 from policy_engine.errors import AccessError
 
+#: Declares the bearer scheme in the OpenAPI document; the header is parsed below, so that
+#: a missing and a malformed header get different messages.
+bearer_scheme = HTTPBearer(
+    auto_error=False, bearerFormat="API key", description="Authorization: Bearer KEY"
+)
 
-def require_role(*roles: Role) -> Callable[[Request], Principal]:
+
+def require_role(
+    *roles: Role,
+) -> Callable[[Request, HTTPAuthorizationCredentials | None], Principal]:
     """A dependency returning the caller's :class:`Principal` if its role is in ``roles``."""
     wanted = " or ".join(roles)
 
-    def dependency(request: Request) -> Principal:
+    def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    ) -> Principal:
+        del credentials  # declared for the OpenAPI document; the header is read below
         keyring: KeyRing = request.app.state.keyring
         header = request.headers.get("authorization", "")
         scheme, _, key = header.strip().partition(" ")
@@ -42,3 +56,7 @@ def require_role(*roles: Role) -> Callable[[Request], Principal]:
         return principal
 
     return dependency
+
+
+#: The caller of a route that gateways call (``POST /decide``).
+GatewayCaller = Annotated[Principal, Depends(require_role("gateway"))]

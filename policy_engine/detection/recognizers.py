@@ -104,7 +104,10 @@ class YamlPatternRecognizer(PatternRecognizer):
         results: list[RecognizerResult] = []
         for pattern, compiled in self._compiled:
             try:
-                for match in compiled.finditer(text, timeout=REGEX_TIMEOUT_SECONDS):
+                # concurrent=True releases the GIL, so a slow pattern cannot stall the other
+                # threads (nor the scan deadline that gives up on it).
+                matches = compiled.finditer(text, concurrent=True, timeout=REGEX_TIMEOUT_SECONDS)
+                for match in matches:
                     result = self._result(text, pattern, match)
                     if result is not None:
                         results.append(result)

@@ -17,7 +17,7 @@ from policy_engine.engine import Engine
 from policy_engine.errors import AuditError, DetectionError
 from policy_engine.models import DetectedSpan, Segment
 from policy_engine.policy import EmbeddedEvaluator, load_policy_set
-from tests.conftest import ROOT, start_server
+from tests.conftest import GATEWAY_KEY, ROOT, bearer, start_server
 
 CATALOG = load_catalog(ROOT / "examples" / "catalog.yaml")
 
@@ -91,7 +91,7 @@ def test_failed_append_gives_no_decision(tmp_path: Path) -> None:
 def test_service_answers_503_when_the_audit_log_fails(tmp_path: Path) -> None:
     server = start_server(tmp_path / "srv")
     try:
-        with httpx.Client(base_url=server.url, timeout=60) as http:
+        with httpx.Client(base_url=server.url, timeout=60, headers=bearer(GATEWAY_KEY)) as http:
             ok = http.post("/decide", json={"content": "before the outage"})
             assert ok.status_code == 200
             db = sqlite3.connect(server.db_path)
