@@ -27,6 +27,7 @@ from policy_engine import __version__
 from policy_engine.access import KeyRing
 from policy_engine.api.auth import GatewayCaller
 from policy_engine.api.limits import LimitExceeded, RequestLimits, check_limits
+from policy_engine.api.openapi import decide_request_body, install_request_schemas
 from policy_engine.api.ops import router as ops_router
 from policy_engine.engine import Engine, describe_validation_error
 from policy_engine.errors import AccessError, AuditError, RequestError
@@ -91,6 +92,7 @@ def create_app(
     app.state.keyring = keyring if keyring is not None else KeyRing()
     app.state.metrics = metrics
     app.include_router(ops_router)
+    install_request_schemas(app)
 
     @app.middleware("http")
     async def request_context(
@@ -141,12 +143,7 @@ def create_app(
         "/decide",
         response_model=Decision,
         responses=_ERROR_RESPONSES,
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": DecideRequest.model_json_schema()}},
-            }
-        },
+        openapi_extra=decide_request_body(),
         summary="Decide which endpoints may receive this content",
     )
     async def decide(request: Request, principal: GatewayCaller) -> Response:
