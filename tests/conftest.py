@@ -108,8 +108,9 @@ def start_server(workdir: Path, **extra_env: str) -> Server:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    # A generous scan deadline: the shipped 2 s one has its own tests (tests/e2e/test_limits.py),
-    # and here long texts (the context-window test) must finish on a busy 2-core machine.
+    # A generous scan deadline: the shipped 2 s one has its own tests
+    # (tests/e2e/test_limits_http.py), and here long texts (the context-window test) must
+    # finish on a busy 2-core machine.
     srv = start_server(tmp_path_factory.mktemp("server"), PE_SCAN_DEADLINE_SECONDS="120")
     yield srv
     srv.stop()
