@@ -21,7 +21,7 @@ from ulid import ULID
 from policy_engine import __version__
 from policy_engine.catalog import DEFAULT_OUTPUT_TOKENS, Catalog, estimate_tokens
 from policy_engine.digest import Digester
-from policy_engine.errors import AuditError, RequestError
+from policy_engine.errors import AuditError, RequestError, ScanTimeout
 from policy_engine.logs import get_logger
 from policy_engine.models import (
     AuditReceipt,
@@ -38,7 +38,7 @@ from policy_engine.models import (
 )
 from policy_engine.observe import DecisionObserver, DecisionSummary, NullObserver, Timings
 from policy_engine.ports import AuditStore, Detector, PolicyEvaluator
-from policy_engine.scan import DeadlineScanner, ScanTimeout
+from policy_engine.scan import DeadlineScanner
 
 log = get_logger("policy_engine.engine")
 

@@ -4,6 +4,7 @@ and never contains a scanned value.
 PolicyEngineError
  ├── ConfigError        a setting, catalog or detector file is invalid (stops start-up)
  ├── DetectionError     a detector failed on a request (the decision fails closed)
+ │    └── ScanTimeout       detection passed the request's scan deadline
  ├── PolicyError        policies failed to load, compile or evaluate
  │    └── PolicyLoadError   the policy set could not be loaded or compiled
  ├── AuditError         the audit log could not be written or read (no decision is given)
@@ -24,6 +25,10 @@ class ConfigError(PolicyEngineError):
 
 class DetectionError(PolicyEngineError):
     """A detector failed while scanning a request."""
+
+
+class ScanTimeout(DetectionError):
+    """Detection did not finish within the request's deadline."""
 
 
 class PolicyError(PolicyEngineError):

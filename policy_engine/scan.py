@@ -12,15 +12,11 @@ from __future__ import annotations
 import concurrent.futures
 from collections.abc import Sequence
 
-from policy_engine.errors import DetectionError
+from policy_engine.errors import ScanTimeout
 from policy_engine.models import DetectedSpan, ScanUnit
 from policy_engine.ports import Detector
 
 Scanned = list[tuple[ScanUnit, list[DetectedSpan]]]
-
-
-class ScanTimeout(DetectionError):
-    """Detection did not finish within the request's deadline."""
 
 
 class DeadlineScanner:
