@@ -88,6 +88,11 @@ class KeyRing:
         self._revoked: frozenset[str] = frozenset()
         self._refresh()
 
+    @property
+    def store(self) -> KeyStore | None:
+        """The persistent store the ring reads, if any (key management writes to it)."""
+        return self._store
+
     def add_digest(self, digest: str, principal: Principal) -> None:
         self._by_digest[digest] = principal
 

@@ -26,6 +26,7 @@ from ulid import ULID
 from policy_engine import __version__
 from policy_engine.access import KeyRing
 from policy_engine.api.auth import GatewayCaller
+from policy_engine.api.keys_routes import router as keys_router
 from policy_engine.api.limits import LimitExceeded, RequestLimits, check_limits
 from policy_engine.api.openapi import decide_request_body, install_request_schemas
 from policy_engine.api.ops import router as ops_router
@@ -92,6 +93,7 @@ def create_app(
     app.state.keyring = keyring if keyring is not None else KeyRing()
     app.state.metrics = metrics
     app.include_router(ops_router)
+    app.include_router(keys_router)
     install_request_schemas(app)
 
     @app.middleware("http")

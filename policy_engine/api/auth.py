@@ -60,3 +60,6 @@ def require_role(
 
 #: The caller of a route that gateways call (``POST /decide``).
 GatewayCaller = Annotated[Principal, Depends(require_role("gateway"))]
+
+#: The caller of a route that only administrators may call (key management, reload).
+AdminCaller = Annotated[Principal, Depends(require_role("admin"))]

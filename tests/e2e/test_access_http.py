@@ -114,3 +114,32 @@ def test_first_gateway_key_is_printed_once_when_none_exists(tmp_path: Path) -> N
     # The second start found the key and printed nothing (the log file is written anew).
     assert key not in second.log_text()
     assert "no gateway key existed" not in second.log_text()
+
+
+def test_admin_manages_keys_over_http(tmp_path: Path) -> None:
+    server = start_server(tmp_path, PE_DETECTION_BACKEND="patterns")
+    try:
+        with httpx.Client(base_url=server.url, timeout=60, headers=bearer(ADMIN_KEY)) as admin:
+            made = admin.post("/keys", json={"role": "gateway", "label": "edge-2"})
+            assert made.status_code == 201, made.text
+            new = made.json()
+            assert new["role"] == "gateway" and new["id"] == key_id_for(new["key"])
+            assert made.headers["cache-control"] == "no-store"
+            listed = admin.get("/keys")
+            assert new["id"] in {k["id"] for k in listed.json()}
+            assert new["key"] not in listed.text and "digest" not in listed.text
+            with httpx.Client(base_url=server.url, timeout=60) as gateway:
+                ok = gateway.post("/decide", json=BODY, headers=bearer(new["key"]))
+                assert ok.status_code == 200
+                assert gateway.get("/keys", headers=bearer(new["key"])).status_code == 403
+                revoked = admin.delete(f"/keys/{new['id']}")
+                assert revoked.status_code == 200 and revoked.json()["revoked"]
+                refused = gateway.post("/decide", json=BODY, headers=bearer(new["key"]))
+                assert refused.status_code == 401
+            again = admin.delete(f"/keys/{new['id']}")
+            assert again.status_code == 404 and again.json()["error"] == "unknown_key"
+            bad = admin.post("/keys", json={"role": "root"})
+            assert bad.status_code == 422
+    finally:
+        server.stop()
+    assert new["key"] not in server.log_text()
