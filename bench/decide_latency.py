@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import secrets
 import socket
 import statistics
 import subprocess
@@ -100,12 +101,15 @@ def main() -> None:
     engine.decide({"content": "warm up"})
 
     port = free_port()
+    bench_key = secrets.token_urlsafe(24)
     env = dict(os.environ)
     env.update(
         PE_PORT=str(port),
         PE_AUDIT_URL=f"sqlite:///{workdir / 'http.db'}",
         PE_HMAC_KEY_FILE=str(workdir / "hmac.key"),
         PE_LOG_LEVEL="warning",
+        PE_KEYS_FILE=str(workdir / "keys.json"),
+        PE_BOOTSTRAP_KEYS=f"gateway:{bench_key}",
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "policy_engine.cli", "serve"],
@@ -116,7 +120,11 @@ def main() -> None:
     )
     results: dict[str, Any] = {"sizes": {}}
     try:
-        http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
+        http = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            timeout=120,
+            headers={"Authorization": f"Bearer {bench_key}"},
+        )
         deadline = time.monotonic() + 120
         while True:
             try:
