@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
 from policy_engine.errors import ConfigError
+from policy_engine.logs import get_logger
 
 if TYPE_CHECKING:
     from policy_engine.keystore import KeyStore
+
+_log = get_logger("policy_engine.access")
 
 Role = Literal["gateway", "auditor", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -84,9 +88,11 @@ class KeyRing:
             self.add_digest(key_digest(key), Principal(key_id_for(key), role))
         self._store = store
         self._store_signature: tuple[int, int] | None = None
-        self._stored: dict[str, Principal] = {}
-        self._revoked: frozenset[str] = frozenset()
-        self._refresh()
+        # (active keys by digest, revoked digests), replaced as a whole on each re-read.
+        self._stored: tuple[dict[str, Principal], frozenset[str]] = ({}, frozenset())
+        self._refresh_lock = threading.Lock()
+        if store is not None:
+            self._load(store)
 
     @property
     def store(self) -> KeyStore | None:
@@ -96,36 +102,44 @@ class KeyRing:
     def add_digest(self, digest: str, principal: Principal) -> None:
         self._by_digest[digest] = principal
 
-    def _refresh(self) -> None:
-        if self._store is None:
-            return
-        signature = self._store.signature()
-        if signature == self._store_signature:
-            return
-        entries = self._store.entries()
-        self._stored = {e.digest: Principal(e.id, e.role) for e in entries if e.active}
-        self._revoked = frozenset(e.digest for e in entries if not e.active)
+    def _load(self, store: KeyStore) -> None:
+        signature = store.signature()
+        entries = store.entries()
+        active = {e.digest: Principal(e.id, e.role) for e in entries if e.active}
+        self._stored = (active, frozenset(e.digest for e in entries if not e.active))
         self._store_signature = signature
 
+    def _refresh(self) -> tuple[dict[str, Principal], frozenset[str]]:
+        """The store's keys, re-read if its file changed; the last good ones if it is damaged."""
+        store = self._store
+        if store is not None and store.signature() != self._store_signature:
+            with self._refresh_lock:
+                if store.signature() != self._store_signature:
+                    try:
+                        self._load(store)
+                    except ConfigError as exc:
+                        _log.error("key_file_unreadable", problem=str(exc))
+        return self._stored
+
     def authenticate(self, key: str) -> Principal | None:
-        self._refresh()
+        stored, revoked = self._refresh()
         presented = key_digest(key)
         found: Principal | None = None
         # Compare against every digest so timing does not depend on which one matches.
-        for table in (self._by_digest, self._stored):
+        for table in (self._by_digest, stored):
             for digest, principal in table.items():
                 if hmac.compare_digest(digest, presented):
                     found = principal
-        if any(hmac.compare_digest(digest, presented) for digest in self._revoked):
+        if any(hmac.compare_digest(digest, presented) for digest in revoked):
             return None
         return found
 
     def roles(self) -> set[Role]:
         """The roles that at least one usable key has."""
-        self._refresh()
-        usable = {**self._by_digest, **self._stored}
-        return {p.role for d, p in usable.items() if d not in self._revoked}
+        stored, revoked = self._refresh()
+        usable = {**self._by_digest, **stored}
+        return {p.role for d, p in usable.items() if d not in revoked}
 
     def __len__(self) -> int:
-        self._refresh()
-        return len(set(self._by_digest) | set(self._stored))
+        stored, _ = self._refresh()
+        return len(set(self._by_digest) | set(stored))

@@ -79,3 +79,11 @@ def test_bootstrap_gateway_key_means_no_first_key(tmp_path: Path) -> None:
     assert shown == []
     assert ring.authenticate(BOOT_KEY) is not None
     assert [e.label for e in KeyStore(tmp_path / "keys.json").entries()] == ["PE_BOOTSTRAP_KEYS"]
+
+
+def test_ring_keeps_the_last_good_keys_when_the_file_is_damaged(tmp_path: Path) -> None:
+    store = KeyStore(tmp_path / "keys.json")
+    key, _ = store.create("gateway")
+    ring = KeyRing(store=store)
+    store.path.write_text("{not json")
+    assert ring.authenticate(key) is not None
