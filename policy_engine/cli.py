@@ -46,7 +46,7 @@ def serve(host: str | None, port: int | None) -> None:
 
     from policy_engine.access import KeyRing, parse_bootstrap_keys
     from policy_engine.api.app import create_app
-    from policy_engine.bootstrap import build_engine
+    from policy_engine.bootstrap import build_engine, build_reloader
     from policy_engine.logs import configure_logging
 
     settings = _settings(host=host, port=port)
@@ -56,7 +56,12 @@ def serve(host: str | None, port: int | None) -> None:
     except PolicyEngineError as exc:
         _fail(str(exc))
     keyring = KeyRing(parse_bootstrap_keys(settings.bootstrap_keys))
-    app = create_app(engine, max_body_bytes=settings.max_body_bytes, keyring=keyring)
+    app = create_app(
+        engine,
+        max_body_bytes=settings.max_body_bytes,
+        keyring=keyring,
+        reloader=build_reloader(engine, settings),
+    )
     try:
         uvicorn.run(
             app,

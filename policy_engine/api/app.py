@@ -25,10 +25,14 @@ from ulid import ULID
 
 from policy_engine import __version__
 from policy_engine.access import KeyRing
+from policy_engine.api.policies import router as policies_router
+from policy_engine.api.policies import wants_explanation
 from policy_engine.engine import Engine, describe_validation_error
 from policy_engine.errors import AccessError, AuditError, RequestError
+from policy_engine.explain import explain as explain_decision
 from policy_engine.logs import get_logger
 from policy_engine.models import DecideRequest, Decision, ErrorBody
+from policy_engine.policy.reloader import PolicyReloader
 
 log = get_logger("policy_engine.api")
 
@@ -53,12 +57,17 @@ def error(
 
 
 def create_app(
-    engine: Engine, *, max_body_bytes: int = 1024 * 1024, keyring: KeyRing | None = None
+    engine: Engine,
+    *,
+    max_body_bytes: int = 1024 * 1024,
+    keyring: KeyRing | None = None,
+    reloader: PolicyReloader | None = None,
 ) -> FastAPI:
     """The FastAPI application around an already-built engine.
 
     ``keyring`` holds the API keys that routes guarded by
     :func:`policy_engine.api.auth.require_role` accept (none: such routes answer 401).
+    ``reloader`` serves ``POST /policies/reload`` (none: it answers 409).
     """
 
     @asynccontextmanager
@@ -75,6 +84,8 @@ def create_app(
     )
     app.state.engine = engine
     app.state.keyring = keyring if keyring is not None else KeyRing()
+    app.state.reloader = reloader
+    app.include_router(policies_router)
 
     @app.middleware("http")
     async def request_context(
@@ -136,6 +147,9 @@ def create_app(
         problem = _check_headers(request, max_body_bytes)
         if problem is not None:
             return problem
+        explain = wants_explanation(request)
+        if isinstance(explain, JSONResponse):
+            return explain
         body = await _read_limited(request, max_body_bytes)
         if body is None:
             return error(413, "body_too_large", f"the body exceeds {max_body_bytes} bytes")
@@ -169,7 +183,10 @@ def create_app(
                 "the decision could not be recorded in the audit log, so none is given;"
                 " retry later",
             )
-        return JSONResponse(decision.model_dump(mode="json"))
+        answer = decision.model_dump(mode="json")
+        if explain:
+            answer["explanation"] = explain_decision(decision, engine.catalog).model_dump()
+        return JSONResponse(answer)
 
     @app.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:
