@@ -73,6 +73,8 @@ class _SharedLock:
 
 _LOCKS: dict[str, _SharedLock] = {}
 _LOCKS_GUARD = threading.Lock()
+#: The revision this process last pushed to each server (written under the server's lock).
+_PUSHED: dict[str, str] = {}
 
 
 def _lock_for(url: str) -> _SharedLock:
@@ -104,7 +106,9 @@ class OpaEvaluator:
         self._query = _client(self._url, timeout)
         self._admin = _client(self._url, max(timeout, MIN_PUSH_TIMEOUT))
         with self._lock.writing():
+            _PUSHED.pop(self._url, None)
             self._push()
+            _PUSHED[self._url] = policy_set.revision
             for sample in SELF_CHECK_INPUTS:
                 try:
                     self._evaluate(sample)
@@ -121,6 +125,9 @@ class OpaEvaluator:
 
     def evaluate(self, policy_input: Mapping[str, Any]) -> PolicyResult:
         with self._lock.reading():
+            if _PUSHED.get(self._url) != self.revision:
+                # a newer evaluator pushed its set: this one must not decide in its name
+                raise PolicyError(f"the OPA server {self._url} now holds another policy revision")
             return self._evaluate(policy_input)
 
     def _evaluate(self, policy_input: Mapping[str, Any]) -> PolicyResult:

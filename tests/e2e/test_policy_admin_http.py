@@ -16,6 +16,7 @@ import pytest
 
 from policy_engine.audit import SQLiteAuditStore
 from tests.conftest import ROOT, Server, start_server
+from tests.opa_server import start_opa
 
 pytestmark = pytest.mark.slow
 
@@ -270,3 +271,34 @@ def test_explain_on_request_only(served: tuple[Server, Path]) -> None:
         f"{server.url}/decide", params={"explain": "maybe"}, json={"content": "x"}, timeout=10
     )
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_request"
+
+
+def test_reload_on_the_opa_backend_pushes_the_new_set(tmp_path: Path) -> None:
+    opa = start_opa(tmp_path / "opa")
+    policies = policy_copy(tmp_path / "policies")
+    server = start_server(
+        tmp_path / "svc",
+        PE_POLICIES_DIR=str(policies),
+        PE_BOOTSTRAP_KEYS=KEYS,
+        PE_DETECTION_BACKEND="patterns",
+        PE_POLICY_BACKEND="opa",
+        PE_OPA_URL=opa.url,
+    )
+    try:
+        old = revision(server)
+        assert decide(server)["segment"] == "any"
+        add_support_rule(policies)
+        reloaded = httpx.post(f"{server.url}/policies/reload", headers=auth(ADMIN), timeout=300)
+        assert reloaded.status_code == 200, reloaded.text
+        after = decide(server)
+        assert after["policy_revision"] == reloaded.json()["revision"] != old
+        assert after["segment"] == "on_prem_only"
+        served = httpx.post(
+            f"{opa.url}/v1/data/segmentation/decision",
+            json={"input": {"context": {"application": "kiosk"}}},
+            timeout=10,
+        ).json()["result"]
+        assert served["segment"] == "on_prem_only"  # the OPA server holds the new set
+    finally:
+        server.stop()
+        opa.stop()

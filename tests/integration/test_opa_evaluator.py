@@ -81,16 +81,22 @@ def test_opa_evaluator_pushes_replaces_and_decides(tmp_path: Path) -> None:
         hr = evaluator.evaluate(INPUTS[1])
         assert hr.segment == "on_prem_only"
         assert "hr.personnel_records" in {r.rule for r in hr.reasons}
-        # a set without the HR policy: its module is deleted from the server
+        # a set without the HR policy: its module is deleted from the server, and the first
+        # evaluator no longer decides in its own name
         smaller = {k: v for k, v in SHIPPED.modules.items() if not k.endswith(".yaml")}
-        OpaEvaluator(replace(SHIPPED, modules=smaller), opa.url, timeout=5)
+        reduced = OpaEvaluator(
+            replace(SHIPPED, modules=smaller, revision="sha256:reduced"), opa.url, timeout=5
+        )
         ids = [p["id"] for p in httpx.get(f"{opa.url}/v1/policies").json()["result"]]
         assert "policy-engine/rules/hr/hr.yaml.rego" not in ids
-        assert "hr.personnel_records" not in {r.rule for r in evaluator.evaluate(INPUTS[1]).reasons}
+        assert "policy-engine/rules/isolation/isolation.rego" in ids
+        assert "hr.personnel_records" not in {r.rule for r in reduced.evaluate(INPUTS[1]).reasons}
+        with pytest.raises(PolicyError, match="another policy revision"):
+            evaluator.evaluate(INPUTS[1])
     finally:
         opa.stop()
     with pytest.raises(PolicyError, match="failed"):
-        evaluator.evaluate(INPUTS[0])
+        reduced.evaluate(INPUTS[0])
 
 
 def test_opa_evaluator_refuses_what_opa_refuses(tmp_path: Path) -> None:
