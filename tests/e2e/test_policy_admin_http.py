@@ -82,15 +82,21 @@ def wait_for(condition: Callable[[], bool], seconds: float = 120) -> None:
     raise AssertionError("condition not reached in time")
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
-    policies = policy_copy(tmp_path / "policies")
-    server = start_server(
+def serve(tmp_path: Path, policies: Path, **env: str) -> Server:
+    """The service on ``policies``, with the test keys and the pattern detectors."""
+    return start_server(
         tmp_path / "svc",
         PE_POLICIES_DIR=str(policies),
         PE_BOOTSTRAP_KEYS=KEYS,
         PE_DETECTION_BACKEND="patterns",
+        **env,
     )
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
+    policies = policy_copy(tmp_path / "policies")
+    server = serve(tmp_path, policies)
     yield server, policies
     server.stop()
 
@@ -197,14 +203,7 @@ def test_sighup_reloads(served: tuple[Server, Path]) -> None:
 
 def test_watching_reloads_on_change(tmp_path: Path) -> None:
     policies = policy_copy(tmp_path / "policies")
-    server = start_server(
-        tmp_path / "svc",
-        PE_POLICIES_DIR=str(policies),
-        PE_BOOTSTRAP_KEYS=KEYS,
-        PE_DETECTION_BACKEND="patterns",
-        PE_POLICIES_WATCH="true",
-        PE_POLICIES_WATCH_INTERVAL="0.5",
-    )
+    server = serve(tmp_path, policies, PE_POLICIES_WATCH="true", PE_POLICIES_WATCH_INTERVAL="0.5")
     try:
         old = revision(server)
         add_support_rule(policies)
@@ -220,13 +219,7 @@ def test_shadow_mode_counts_and_audits_differences_without_changing_answers(
     active = policy_copy(tmp_path / "active")
     candidate = policy_copy(tmp_path / "candidate")
     add_support_rule(candidate)
-    server = start_server(
-        tmp_path / "svc",
-        PE_POLICIES_DIR=str(active),
-        PE_SHADOW_POLICIES_DIR=str(candidate),
-        PE_BOOTSTRAP_KEYS=KEYS,
-        PE_DETECTION_BACKEND="patterns",
-    )
+    server = serve(tmp_path, active, PE_SHADOW_POLICIES_DIR=str(candidate))
     try:
         differing = decide(server, application="kiosk")
         same = decide(server, application="wiki")
@@ -276,14 +269,7 @@ def test_explain_on_request_only(served: tuple[Server, Path]) -> None:
 def test_reload_on_the_opa_backend_pushes_the_new_set(tmp_path: Path) -> None:
     opa = start_opa(tmp_path / "opa")
     policies = policy_copy(tmp_path / "policies")
-    server = start_server(
-        tmp_path / "svc",
-        PE_POLICIES_DIR=str(policies),
-        PE_BOOTSTRAP_KEYS=KEYS,
-        PE_DETECTION_BACKEND="patterns",
-        PE_POLICY_BACKEND="opa",
-        PE_OPA_URL=opa.url,
-    )
+    server = serve(tmp_path, policies, PE_POLICY_BACKEND="opa", PE_OPA_URL=opa.url)
     try:
         old = revision(server)
         assert decide(server)["segment"] == "any"
