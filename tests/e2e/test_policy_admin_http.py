@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow
 
 ADMIN = "admin-key-0123456789abcdef"
 AUDITOR = "auditor-key-0123456789abcdef"
-KEYS = f"admin:{ADMIN},auditor:{AUDITOR}"
+GATEWAY = "gateway-key-0123456789abcdef"
+KEYS = f"admin:{ADMIN},auditor:{AUDITOR},gateway:{GATEWAY}"
 
 # A rule only the candidate sets have: the kiosk application goes on-prem.
 SUPPORT_RULE = """\
@@ -62,7 +63,9 @@ def auth(key: str) -> dict[str, str]:
 
 def decide(server: Server, application: str = "kiosk", **query: str) -> dict[str, Any]:
     body = {"content": "How do I reset my password?", "context": {"application": application}}
-    response = httpx.post(f"{server.url}/decide", json=body, params=query, timeout=30)
+    response = httpx.post(
+        f"{server.url}/decide", json=body, params=query, headers=auth(GATEWAY), timeout=30
+    )
     assert response.status_code == 200, response.text
     return dict(response.json())
 
@@ -261,7 +264,11 @@ def test_explain_on_request_only(served: tuple[Server, Path]) -> None:
     )
     assert endpoints[explained["recommended_endpoint"]]["recommended"] is True
     bad = httpx.post(
-        f"{server.url}/decide", params={"explain": "maybe"}, json={"content": "x"}, timeout=10
+        f"{server.url}/decide",
+        params={"explain": "maybe"},
+        json={"content": "x"},
+        headers=auth(GATEWAY),
+        timeout=10,
     )
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_request"
 

@@ -21,6 +21,7 @@ from policy_engine.policy.opa import OpaEvaluator
 from tests.conftest import ROOT, engine_env, free_port, run_cli, start_server
 from tests.opa_server import start_opa
 
+GATEWAY_KEY = "gateway-key-0123456789abcdef"
 CATALOG = load_catalog(ROOT / "examples" / "catalog.yaml").policy_data()
 SHIPPED = load_policy_set(ROOT / "policies", {"catalog": CATALOG})
 
@@ -123,16 +124,18 @@ def test_service_on_opa_fails_closed_and_audits_when_opa_stops(tmp_path: Path) -
         "PE_OPA_URL": opa.url,
         "PE_OPA_TIMEOUT": "2",
         "PE_DETECTION_BACKEND": "patterns",
+        "PE_BOOTSTRAP_KEYS": f"gateway:{GATEWAY_KEY}",
     }
     server = start_server(tmp_path / "svc", **env)
+    headers = {"Authorization": f"Bearer {GATEWAY_KEY}"}
     try:
         body = {"content": "write to jane@example.com", "context": {"purpose": "analytics"}}
-        first = httpx.post(f"{server.url}/decide", json=body, timeout=30).json()
+        first = httpx.post(f"{server.url}/decide", json=body, headers=headers, timeout=30).json()
         assert first["outcome"] == "decided"
         assert first["obligations"] == ["redact:EMAIL_ADDRESS"]
         assert first["policy_revision"] == SHIPPED.revision
         opa.stop()
-        second = httpx.post(f"{server.url}/decide", json=body, timeout=30).json()
+        second = httpx.post(f"{server.url}/decide", json=body, headers=headers, timeout=30).json()
         assert second["outcome"] == "fail_closed"
         assert second["segment"] == "on_prem_only"
         assert second["reasons"][0]["rule"] == "engine.policy_failed"
