@@ -2,7 +2,8 @@
 
 Errors (exit status 1): the set does not load or compile (with file, line and field for YAML),
 a construct that crashes the embedded engine, an ``exclude_endpoints`` attribute that no
-catalog endpoint has. Warnings: an entity type no loaded detector reports, a YAML rule that can
+catalog endpoint has. Warnings: an entity type no loaded detector reports (in a YAML rule, or a
+string literal of a Rego module that looks like one), a YAML rule that can
 never fire (an entity type outside the categories it also asks for, endpoint values that match
 nothing in the catalog, a segment floor of ``any``), a segment that the policies can decide but
 that leaves no catalog endpoint, a policy without tests.
@@ -10,6 +11,7 @@ that leaves no catalog endpoint, a policy without tests.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -47,6 +49,9 @@ def lint_directory(
     problems: list[Problem] = []
     for name, found in sorted(find_hazards(policy_set.modules).items()):
         problems += [Problem("error", str(directory / name), p) for p in found]
+    for name, source in sorted(policy_set.modules.items()):
+        if name not in policy_set.yaml_policies:
+            problems += _lint_rego_entities(str(directory / name), source, entity_categories)
     for relative in sorted(policy_set.yaml_policies):
         path = directory / relative
         policy = parse_policy(path, path.read_text(encoding="utf-8"))
@@ -55,6 +60,26 @@ def lint_directory(
     if not any(p.level == "error" for p in problems):
         problems += _unreachable_segments(policy_set, catalog)
     return problems
+
+
+#: A Rego string literal that looks like an entity type: UPPER_SNAKE with an underscore, or
+#: at least five letters (short ones such as "EU" or "CN" are more often jurisdictions).
+_ENTITY_LITERAL = re.compile(r'"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][A-Z0-9]{4,})"')
+
+
+def _lint_rego_entities(
+    where: str, source: str, entity_categories: Mapping[str, set[str]]
+) -> list[Problem]:
+    code = "\n".join(line.split("#", 1)[0] for line in source.splitlines())
+    unknown = sorted(set(_ENTITY_LITERAL.findall(code)) - set(entity_categories))
+    return [
+        Problem(
+            "warning",
+            where,
+            f'"{name}" looks like an entity type, but no loaded detector reports it',
+        )
+        for name in unknown
+    ]
 
 
 def _lint_yaml(

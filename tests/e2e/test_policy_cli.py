@@ -97,6 +97,8 @@ rules:
 """
     )
     (policies / "rules" / "hr" / "hr_test.yaml").unlink()
+    isolation = policies / "rules" / "isolation" / "isolation.rego"
+    isolation.write_text(isolation.read_text().replace('"UK_NINO"', '"UK_NIN0"'))
     result = run_cli(tmp_path, "lint", str(policies))
     assert result.returncode == 1
     out = result.stdout
@@ -108,7 +110,11 @@ rules:
     assert "rule hr.no_such_vendor: warning: can never exclude anything" in out
     assert "rule hr.pointless: warning: segment any never tightens" in out
     assert "hr.yaml: warning: no tests beside this policy" in out
-    assert out.strip().endswith(f"1 errors, 5 warnings in {policies}")
+    assert (
+        'isolation.rego: warning: "UK_NIN0" looks like an entity type, but no loaded detector'
+        in out
+    )
+    assert out.strip().endswith(f"1 errors, 6 warnings in {policies}")
 
 
 def test_lint_names_unreachable_segments(tmp_path: Path) -> None:
