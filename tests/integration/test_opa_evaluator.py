@@ -4,6 +4,7 @@ when OPA stops; it refuses to start without one."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from dataclasses import replace
@@ -166,3 +167,18 @@ def test_service_without_opa_refuses_to_start(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "cannot reach the OPA server" in done.stderr
+
+
+def test_a_hanging_opa_times_out(tmp_path: Path) -> None:
+    opa = start_opa(tmp_path)
+    try:
+        evaluator = OpaEvaluator(SHIPPED, opa.url, timeout=1)
+        assert evaluator.evaluate(INPUTS[0]).segment == "any"
+        opa.process.send_signal(signal.SIGSTOP)  # accepts connections, never answers
+        try:
+            with pytest.raises(PolicyError, match=r"failed \(\w*Timeout\)"):
+                evaluator.evaluate(INPUTS[0])
+        finally:
+            opa.process.send_signal(signal.SIGCONT)
+    finally:
+        opa.stop()
