@@ -49,6 +49,35 @@ def _name(value: str) -> str:
     return value
 
 
+#: Rego keywords cannot name a package part.
+_REGO_KEYWORDS = frozenset(
+    [
+        "as",
+        "contains",
+        "default",
+        "else",
+        "every",
+        "false",
+        "if",
+        "import",
+        "in",
+        "not",
+        "null",
+        "package",
+        "some",
+        "true",
+        "with",
+    ]
+)
+
+
+def _policy_name(value: str) -> str:
+    _name(value)
+    if value in _REGO_KEYWORDS:
+        raise ValueError(f"{value!r} is a Rego keyword; choose another name")
+    return value
+
+
 def _entity_type(value: str) -> str:
     if not _ENTITY_TYPE.fullmatch(value):
         raise ValueError(f"{value!r} is not an entity type in UPPER_SNAKE_CASE (e.g. US_SSN)")
@@ -61,7 +90,7 @@ def _rule_id(value: str) -> str:
     return value
 
 
-PolicyName = Annotated[str, Field(max_length=60), AfterValidator(_name)]
+PolicyName = Annotated[str, Field(max_length=60), AfterValidator(_policy_name)]
 EntityType = Annotated[str, Field(max_length=100), AfterValidator(_entity_type)]
 RuleId = Annotated[str, Field(max_length=120), AfterValidator(_rule_id)]
 Text = Annotated[str, Field(min_length=1, max_length=500)]

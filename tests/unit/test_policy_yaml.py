@@ -198,8 +198,20 @@ def test_yaml_and_rego_combine_strictest_wins(tmp_path: Path) -> None:
             "must start with the policy name (demo.)",
         ),
         (POLICY.replace("rules:", "rules: [\n"), "invalid YAML"),
+        (
+            POLICY.replace("name: demo", "name: else").replace("id: demo.", "id: else."),
+            "demo.yaml:2: field 'name': 'else' is a Rego keyword",
+        ),
     ],
-    ids=["score-range", "segment-typo", "unknown-attribute", "missing", "rule-prefix", "syntax"],
+    ids=[
+        "score-range",
+        "segment-typo",
+        "unknown-attribute",
+        "missing",
+        "rule-prefix",
+        "syntax",
+        "keyword",
+    ],
 )
 def test_invalid_policy_names_file_line_and_field(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(PolicyLoadError) as caught:
