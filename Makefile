@@ -4,7 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test lint typecheck bench eval clean
+OPA    := var/bin/opa
+REGAL  := var/bin/regal
+
+.PHONY: install serve test lint typecheck bench eval clean opa policy-check
 
 $(STAMP): pyproject.toml requirements/model.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +21,24 @@ install: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/policy-engine serve
 
-test: $(STAMP)
+test: $(STAMP) policy-check
 	$(BIN)/ruff check policy_engine tests bench
 	$(BIN)/ruff format --check policy_engine tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest tests
+
+# A pinned OPA (and Regal, when the Go module proxy has it) built into var/bin; cached.
+opa:
+	scripts/ensure-opa.sh
+
+# The real tools on the shipped policies (YAML policies are checked by `policy-engine lint`).
+policy-check: $(STAMP) opa
+	$(OPA) check --strict --ignore '*.yaml' policies
+	$(OPA) fmt --list --fail policies
+	$(OPA) test --ignore '*.yaml' policies
+	@if [ -x $(REGAL) ]; then $(REGAL) lint policies; \
+	else echo "policy-check: no $(REGAL) (see scripts/ensure-opa.sh); regal lint skipped"; fi
+	$(BIN)/policy-engine lint policies
 
 lint: $(STAMP)
 	$(BIN)/ruff check policy_engine tests bench

@@ -14,21 +14,30 @@ from policy_engine.catalog import Catalog, load_catalog
 from policy_engine.detection import build_detector
 from policy_engine.digest import Digester, load_or_create_key
 from policy_engine.engine import Engine
-from policy_engine.errors import ConfigError
-from policy_engine.logs import ensure_library_logging
-from policy_engine.policy import EmbeddedEvaluator, load_policy_set
+from policy_engine.errors import ConfigError, PolicyEngineError
+from policy_engine.logs import ensure_library_logging, get_logger
+from policy_engine.policy import EmbeddedEvaluator, PolicySet, load_policy_set
+from policy_engine.policy.reloader import PolicyReloader
+from policy_engine.policy.shadow import ShadowEvaluator, build_shadow
 from policy_engine.ports import AuditStore, PolicyEvaluator
 from policy_engine.settings import Settings, load_settings
+
+log = get_logger("policy_engine.bootstrap")
 
 AUDIT_STORES: dict[str, Callable[[Settings], AuditStore]] = {
     "sqlite": lambda settings: SQLiteAuditStore(settings.audit_path),
 }
 
-POLICY_EVALUATORS: dict[str, Callable[[Path, Catalog], PolicyEvaluator]] = {
-    "embedded": lambda policies_dir, catalog: EmbeddedEvaluator(
-        load_policy_set(policies_dir, {"catalog": catalog.policy_data()})
-    ),
+POLICY_EVALUATORS: dict[str, Callable[[PolicySet, Settings], PolicyEvaluator]] = {
+    "embedded": lambda policy_set, settings: EmbeddedEvaluator(policy_set),
+    "opa": lambda policy_set, settings: _opa_evaluator(policy_set, settings),
 }
+
+
+def _opa_evaluator(policy_set: PolicySet, settings: Settings) -> PolicyEvaluator:
+    from policy_engine.policy.opa import OpaEvaluator  # imports an HTTP client: only when used
+
+    return OpaEvaluator(policy_set, settings.opa_url, timeout=settings.opa_timeout)
 
 
 def build_audit_store(settings: Settings) -> AuditStore:
@@ -40,8 +49,14 @@ def build_audit_store(settings: Settings) -> AuditStore:
     return factory(settings)
 
 
-def build_evaluator(settings: Settings, catalog: Catalog) -> PolicyEvaluator:
-    return POLICY_EVALUATORS["embedded"](settings.policies_dir, catalog)
+def build_evaluator(
+    settings: Settings, catalog: Catalog, policies_dir: Path | None = None
+) -> PolicyEvaluator:
+    """Load ``policies_dir`` (default PE_POLICIES_DIR) with the catalog and build the
+    configured evaluator (PE_POLICY_BACKEND) on it."""
+    directory = settings.policies_dir if policies_dir is None else policies_dir
+    policy_set = load_policy_set(directory, {"catalog": catalog.policy_data()})
+    return POLICY_EVALUATORS[settings.policy_backend](policy_set, settings)
 
 
 def build_engine(settings: Settings | None = None) -> Engine:
@@ -53,7 +68,7 @@ def build_engine(settings: Settings | None = None) -> Engine:
     detector = build_detector(settings.detectors_dir, backend=settings.detection_backend)
     digester = Digester(load_or_create_key(settings.hmac_key_file))
     audit_store = build_audit_store(settings)
-    return Engine(
+    engine = Engine(
         detector=detector,
         evaluator=evaluator,
         catalog=catalog,
@@ -62,3 +77,34 @@ def build_engine(settings: Settings | None = None) -> Engine:
         scan_deadline_seconds=settings.scan_deadline_seconds,
         scan_workers=settings.scan_workers,
     )
+    if settings.shadow_policies_dir is not None:
+        engine.shadow = build_shadow_for(settings, catalog)
+    return engine
+
+
+def build_shadow_for(settings: Settings, catalog: Catalog) -> ShadowEvaluator | None:
+    """Shadow mode on PE_SHADOW_POLICIES_DIR; a candidate that fails is logged and left out
+    (a shadow never affects the service)."""
+    assert settings.shadow_policies_dir is not None
+    try:
+        policy_set = load_policy_set(
+            settings.shadow_policies_dir, {"catalog": catalog.policy_data()}
+        )
+        return build_shadow(policy_set)
+    except PolicyEngineError as exc:
+        log.error("shadow_disabled", directory=str(settings.shadow_policies_dir), error=str(exc))
+        return None
+
+
+def build_reloader(engine: Engine, settings: Settings) -> PolicyReloader:
+    """Hot reload of PE_POLICIES_DIR with the configured evaluator: on SIGHUP, on
+    ``POST /policies/reload``, and when PE_POLICIES_WATCH is on, on file changes."""
+
+    def factory(policy_set: PolicySet) -> PolicyEvaluator:
+        return POLICY_EVALUATORS[settings.policy_backend](policy_set, settings)
+
+    reloader = PolicyReloader(engine, settings.policies_dir, factory)
+    reloader.install_sighup()
+    if settings.policies_watch:
+        reloader.watch(settings.policies_watch_interval)
+    return reloader

@@ -1,17 +1,22 @@
-"""The ``policy-engine`` command: serve, decide, test, audit verify."""
+"""The ``policy-engine`` command: serve, decide, test, audit verify; build, lint, explain
+(:mod:`policy_engine.policy_cli`)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from policy_engine import __version__
 from policy_engine.errors import AuditError, ConfigError, PolicyEngineError, RequestError
 from policy_engine.keys_cli import keys as keys_group
+
+if TYPE_CHECKING:
+    from policy_engine.catalog import Catalog
+    from policy_engine.models import Decision
 from policy_engine.settings import Settings, load_settings
 
 
@@ -42,7 +47,7 @@ def serve(host: str | None, port: int | None) -> None:
 
     from policy_engine.api.app import create_app
     from policy_engine.api.limits import RequestLimits
-    from policy_engine.bootstrap import build_engine
+    from policy_engine.bootstrap import build_engine, build_reloader
     from policy_engine.keystore import service_keyring
     from policy_engine.logs import configure_logging
 
@@ -61,7 +66,13 @@ def serve(host: str | None, port: int | None) -> None:
         max_message_chars=settings.max_message_chars,
         strict=settings.strict_mode,
     )
-    app = create_app(engine, max_body_bytes=settings.max_body_bytes, keyring=keyring, limits=limits)
+    app = create_app(
+        engine,
+        max_body_bytes=settings.max_body_bytes,
+        keyring=keyring,
+        limits=limits,
+        reloader=build_reloader(engine, settings),
+    )
     try:
         uvicorn.run(
             app,
@@ -75,31 +86,35 @@ def serve(host: str | None, port: int | None) -> None:
         engine.close()
 
 
-@main.command()
-@click.option("--text", "-t", default=None, help="The content to decide on.")
-@click.option(
-    "--file",
-    "-f",
-    "file_",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Read the content from a file.",
-)
-@click.option("--messages", is_flag=True, help="The input is a JSON list of chat messages.")
-@click.option(
-    "--context",
-    "context_json",
-    default=None,
-    help='Request context as JSON, e.g. \'{"tenant": "acme"}\'.',
-)
-def decide(text: str | None, file_: Path | None, messages: bool, context_json: str | None) -> None:
-    """Print the decision for some content as JSON (stdin when neither --text nor --file).
+def decide_input_options(command: Any) -> Any:
+    """The content and context options of ``decide`` (shared with ``explain``)."""
+    options = [
+        click.option("--text", "-t", default=None, help="The content to decide on."),
+        click.option(
+            "--file",
+            "-f",
+            "file_",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            default=None,
+            help="Read the content from a file.",
+        ),
+        click.option("--messages", is_flag=True, help="The input is a JSON list of chat messages."),
+        click.option(
+            "--context",
+            "context_json",
+            default=None,
+            help='Request context as JSON, e.g. \'{"tenant": "acme"}\'.',
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
-    The decision is audited exactly as POST /decide would audit it.
-    """
-    from policy_engine.engine import Engine
-    from policy_engine.logs import configure_logging
 
+def read_decide_request(
+    text: str | None, file_: Path | None, messages: bool, context_json: str | None
+) -> dict[str, Any]:
+    """The /decide request body the ``decide`` options describe (stdin when no content)."""
     if text is not None and file_ is not None:
         _fail("give --text or --file, not both")
     if text is None:
@@ -118,28 +133,50 @@ def decide(text: str | None, file_: Path | None, messages: bool, context_json: s
             _fail(f"--messages input is not valid JSON: {exc.msg} (line {exc.lineno})")
     else:
         request["content"] = text
+    return request
+
+
+def decide_once(request: dict[str, Any]) -> tuple[Decision, Catalog]:
+    """Decide (and audit) one request on the configured settings; exit with a message on
+    errors. Returns the decision and the catalog it was made on."""
+    from policy_engine.engine import Engine
+    from policy_engine.logs import configure_logging
+
     settings = _settings()
     configure_logging("console", "warning")
     try:
         with Engine.from_settings(settings) as engine:
-            decision = engine.decide(request, caller="cli")
+            return engine.decide(request, caller="cli"), engine.catalog
     except RequestError as exc:
         _fail(f"invalid request: {exc}")
     except AuditError as exc:
         _fail(f"no decision: {exc}", status=3)
     except PolicyEngineError as exc:
         _fail(str(exc))
+
+
+@main.command()
+@decide_input_options
+def decide(text: str | None, file_: Path | None, messages: bool, context_json: str | None) -> None:
+    """Print the decision for some content as JSON (stdin when neither --text nor --file).
+
+    The decision is audited exactly as POST /decide would audit it.
+    """
+    decision, _ = decide_once(read_decide_request(text, file_, messages, context_json))
     click.echo(json.dumps(decision.model_dump(mode="json"), indent=2))
 
 
 @main.command("test")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 def test_policies(directory: Path | None) -> None:
-    """Run the Rego unit tests (*_test.rego) of a policy directory (default PE_POLICIES_DIR)."""
-    from policy_engine.policy.rego_tests import main as run_rego_tests
+    """Run the Rego unit tests (*_test.rego) and YAML test cases (*_test.yaml) of a policy
+    directory (default PE_POLICIES_DIR) on the configured catalog (PE_CATALOG)."""
+    from policy_engine.policy_cli import run_policy_tests
 
-    target = directory if directory is not None else _settings().policies_dir
-    sys.exit(run_rego_tests([str(target)]))
+    settings = _settings()
+    sys.exit(
+        run_policy_tests(directory if directory is not None else settings.policies_dir, settings)
+    )
 
 
 @main.group()
@@ -169,6 +206,10 @@ def audit_verify() -> None:
 
 
 main.add_command(keys_group)
+from policy_engine.policy_cli import policy_commands  # noqa: E402  (they use the helpers above)
+
+for _command in policy_commands():
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -73,6 +73,9 @@ class Engine:
             detector, deadline_seconds=scan_deadline_seconds, workers=scan_workers
         )
         self.observer: DecisionObserver = observer if observer is not None else NullObserver()
+        #: Shadow mode: called with each policy input and the active result, returns what the
+        #: audit record keeps under ``shadow``; must never raise (policy/shadow.py).
+        self.shadow: Callable[[Mapping[str, Any], PolicyResult], dict[str, Any]] | None = None
 
     @classmethod
     def from_settings(cls, settings: Any = None) -> Engine:
@@ -134,8 +137,9 @@ class Engine:
 
         policy_input = build_policy_input(req.context, findings, characters)
         policy_failed = False
+        evaluator = self.evaluator  # one evaluator per decision: a reload swaps the attribute
         try:
-            result = self.evaluator.evaluate(policy_input)
+            result = evaluator.evaluate(policy_input)
         except Exception as exc:  # fail closed on any policy failure
             log.error("policy_failed", error_type=type(exc).__name__)
             policy_failed = True
@@ -178,11 +182,13 @@ class Engine:
             "excluded_endpoints": [e.model_dump() for e in excluded],
             "reasons": [r.model_dump(mode="json") for r in reasons],
             "obligations": result.obligations,
-            "policy_revision": self.evaluator.revision,
+            "policy_revision": evaluator.revision,
             "engine_version": __version__,
             "outcome": outcome,
             "latency_ms": round((time.perf_counter() - started) * 1000, 3),
         }
+        if self.shadow is not None:
+            entry["shadow"] = self.shadow(policy_input, result)
         audit_started = time.perf_counter()
         try:
             record = self.audit_store.append(entry)  # AuditError: no record, no decision
@@ -269,37 +275,9 @@ class Engine:
         policy_failed: bool = False,
     ) -> tuple[list[str], list[ExcludedEndpoint]]:
         """Allowed endpoint ids, cheapest first, and every other endpoint with its reasons."""
-        input_tokens = estimate_tokens(characters)
-        output_tokens = (
-            context.max_output_tokens
-            if context.max_output_tokens is not None
-            else DEFAULT_OUTPUT_TOKENS
+        return rank_endpoints(
+            self.catalog, segment, result, context, characters, policy_failed=policy_failed
         )
-        needed = input_tokens + output_tokens
-        by_endpoint: dict[str, list[str]] = defaultdict(list)
-        for exclusion in result.excluded:
-            by_endpoint[exclusion.endpoint].append(f"{exclusion.rule}: {exclusion.message}")
-
-        allowed: list[tuple[float, str]] = []
-        excluded: list[ExcludedEndpoint] = []
-        for endpoint in self.catalog.endpoints:
-            reasons: list[str] = []
-            if policy_failed:
-                reasons.append("policy evaluation failed: provenance could not be checked")
-            if not segment.admits(endpoint.deployment):
-                reasons.append(f"segment {segment.value}")
-            reasons.extend(by_endpoint.get(endpoint.id, []))
-            if needed > endpoint.context_window:
-                reasons.append(
-                    f"context window {endpoint.context_window} tokens is too small for about"
-                    f" {needed} tokens ({input_tokens} in + {output_tokens} out)"
-                )
-            if reasons:
-                excluded.append(ExcludedEndpoint(id=endpoint.id, reasons=reasons))
-            else:
-                allowed.append((endpoint.estimated_cost(input_tokens, output_tokens), endpoint.id))
-        allowed.sort()
-        return [endpoint_id for _, endpoint_id in allowed], excluded
 
     def _audited_context(self, context: RequestContext) -> dict[str, Any]:
         audited = context.model_dump(exclude_none=True)
@@ -339,3 +317,46 @@ def build_policy_input(
         "categories": sorted({finding.category for finding in findings}),
         "content": {"characters": characters, "estimated_tokens": estimate_tokens(characters)},
     }
+
+
+def rank_endpoints(
+    catalog: Catalog,
+    segment: Segment,
+    result: PolicyResult,
+    context: RequestContext,
+    characters: int,
+    *,
+    policy_failed: bool = False,
+) -> tuple[list[str], list[ExcludedEndpoint]]:
+    """Allowed endpoint ids, cheapest first, and every other endpoint with its reasons."""
+    input_tokens = estimate_tokens(characters)
+    output_tokens = (
+        context.max_output_tokens
+        if context.max_output_tokens is not None
+        else DEFAULT_OUTPUT_TOKENS
+    )
+    needed = input_tokens + output_tokens
+    by_endpoint: dict[str, list[str]] = defaultdict(list)
+    for exclusion in result.excluded:
+        by_endpoint[exclusion.endpoint].append(f"{exclusion.rule}: {exclusion.message}")
+
+    allowed: list[tuple[float, str]] = []
+    excluded: list[ExcludedEndpoint] = []
+    for endpoint in catalog.endpoints:
+        reasons: list[str] = []
+        if policy_failed:
+            reasons.append("policy evaluation failed: provenance could not be checked")
+        if not segment.admits(endpoint.deployment):
+            reasons.append(f"segment {segment.value}")
+        reasons.extend(by_endpoint.get(endpoint.id, []))
+        if needed > endpoint.context_window:
+            reasons.append(
+                f"context window {endpoint.context_window} tokens is too small for about"
+                f" {needed} tokens ({input_tokens} in + {output_tokens} out)"
+            )
+        if reasons:
+            excluded.append(ExcludedEndpoint(id=endpoint.id, reasons=reasons))
+        else:
+            allowed.append((endpoint.estimated_cost(input_tokens, output_tokens), endpoint.id))
+    allowed.sort()
+    return [endpoint_id for _, endpoint_id in allowed], excluded

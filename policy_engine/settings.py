@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     strict_mode: bool = False
     #: What /decide does when the audit store fails: ``reject`` (503, no decision).
     on_audit_failure: Literal["reject"] = "reject"
+    #: Policy evaluator: ``embedded`` (regopy in-process) or ``opa`` (an OPA server, PE_OPA_URL).
+    policy_backend: Literal["embedded", "opa"] = "embedded"
+    #: The OPA server the ``opa`` backend pushes policies to and queries.
+    opa_url: str = Field(default="http://127.0.0.1:8181", pattern=r"^https?://[^/\s]+/?$")
+    #: Seconds one OPA query may take before the decision fails closed.
+    opa_timeout: float = Field(default=2.0, gt=0.0, le=60.0)
+    #: Reload PE_POLICIES_DIR when a file in it changes (polling every interval seconds).
+    policies_watch: bool = False
+    policies_watch_interval: float = Field(default=2.0, ge=0.2, le=3600.0)
+    #: A candidate policy directory evaluated beside the active one (shadow mode); unset: off.
+    shadow_policies_dir: Path | None = None
 
     @field_validator("bootstrap_keys")
     @classmethod
@@ -91,6 +102,10 @@ class Settings(BaseSettings):
             "detectors_dir": _find("PE_DETECTORS_DIR", self.detectors_dir, want_dir=True),
             "catalog": _find("PE_CATALOG", self.catalog, want_dir=False),
         }
+        if self.shadow_policies_dir is not None:
+            updates["shadow_policies_dir"] = _find(
+                "PE_SHADOW_POLICIES_DIR", self.shadow_policies_dir, want_dir=True
+            )
         return self.model_copy(update=updates)
 
 

@@ -30,11 +30,15 @@ from policy_engine.api.keys_routes import router as keys_router
 from policy_engine.api.limits import LimitExceeded, RequestLimits, check_limits
 from policy_engine.api.openapi import decide_request_body, install_request_schemas
 from policy_engine.api.ops import router as ops_router
+from policy_engine.api.policies import router as policies_router
+from policy_engine.api.policies import wants_explanation
 from policy_engine.engine import Engine, describe_validation_error
 from policy_engine.errors import AccessError, AuditError, RequestError
+from policy_engine.explain import explain as explain_decision
 from policy_engine.logs import get_logger
 from policy_engine.metrics import Metrics
 from policy_engine.models import DecideRequest, Decision, ErrorBody
+from policy_engine.policy.reloader import PolicyReloader
 
 log = get_logger("policy_engine.api")
 
@@ -66,12 +70,14 @@ def create_app(
     max_body_bytes: int = 1024 * 1024,
     keyring: KeyRing | None = None,
     limits: RequestLimits | None = None,
+    reloader: PolicyReloader | None = None,
 ) -> FastAPI:
     """The FastAPI application around an already-built engine.
 
     ``keyring`` holds the API keys that routes guarded by
     :func:`policy_engine.api.auth.require_role` accept (none: such routes answer 401).
     The app's :class:`Metrics` become the engine's observer.
+    ``reloader`` serves ``POST /policies/reload`` (none: it answers 409).
     """
     limits = limits if limits is not None else RequestLimits()
     metrics = Metrics(lambda: engine.evaluator.revision)
@@ -95,6 +101,8 @@ def create_app(
     app.include_router(ops_router)
     app.include_router(keys_router)
     install_request_schemas(app)
+    app.state.reloader = reloader
+    app.include_router(policies_router)
 
     @app.middleware("http")
     async def request_context(
@@ -152,6 +160,9 @@ def create_app(
         problem = _check_headers(request, max_body_bytes)
         if problem is not None:
             return problem
+        explain = wants_explanation(request)
+        if isinstance(explain, JSONResponse):
+            return explain
         body = await _read_limited(request, max_body_bytes)
         if body is None:
             return error(413, "body_too_large", f"the body exceeds {max_body_bytes} bytes")
@@ -191,7 +202,10 @@ def create_app(
                 "the decision could not be recorded in the audit log, so none is given;"
                 " retry later",
             )
-        return JSONResponse(decision.model_dump(mode="json"))
+        answer = decision.model_dump(mode="json")
+        if explain:
+            answer["explanation"] = explain_decision(decision, engine.catalog).model_dump()
+        return JSONResponse(answer)
 
     @app.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:

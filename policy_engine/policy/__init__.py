@@ -1,8 +1,12 @@
-"""Policies: loading a policy directory, evaluating it, and running its Rego unit tests.
+"""Policies: loading a policy directory, evaluating it, and running its tests.
 
-``load_policy_set`` reads a directory into a :class:`PolicySet` (with its revision);
-:class:`EmbeddedEvaluator` evaluates it in-process with regopy; ``run_rego_tests`` runs its
-``*_test.rego`` tests in a child process, so that an interpreter crash is a failed test.
+``load_policy_set`` reads a directory into a :class:`PolicySet` (with its revision), compiling
+YAML policies to Rego (``yaml_model``, ``yaml_load``, ``yaml_compile``);
+:class:`EmbeddedEvaluator` evaluates it in-process with regopy, ``opa.OpaEvaluator`` on an OPA
+server; ``run_rego_tests`` and ``yaml_cases.run_yaml_cases`` run its tests in child processes,
+so that an interpreter crash is a failed test. ``bundle`` writes an OPA bundle, ``lint``
+checks a directory, ``reloader`` swaps a tested set into a running engine, ``shadow`` runs a
+candidate beside the active set.
 """
 
 from __future__ import annotations

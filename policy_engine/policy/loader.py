@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from policy_engine.errors import PolicyLoadError
+from policy_engine.policy.yaml_compile import compile_policy, package_of
+from policy_engine.policy.yaml_load import is_case_file, parse_policy
 
 #: Files that make up a policy set; all of them count towards the revision.
 POLICY_SUFFIXES = (".rego", ".yaml", ".yml", ".json")
 TEST_SUFFIX = "_test.rego"
+YAML_SUFFIXES = (".yaml", ".yml")
+_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,10 @@ class PolicySet:
     test_modules: dict[str, str]
     data: dict[str, Any]
     revision: str
+    #: YAML test-case files (``*_test.yaml``): relative path → text.
+    yaml_cases: dict[str, str] = field(default_factory=dict)
+    #: Rule modules compiled from YAML policies: relative YAML path → package.
+    yaml_policies: dict[str, str] = field(default_factory=dict)
 
     def path_of(self, relative: str) -> Path:
         """The file behind a module name, for messages."""
@@ -39,8 +48,10 @@ class PolicySet:
 def load_policy_set(policies_dir: Path, data: Mapping[str, Any]) -> PolicySet:
     """Read every policy file under ``policies_dir`` (recursively) and digest it with ``data``.
 
-    ``*.rego`` files are modules, ``*_test.rego`` files are Rego unit tests; files and
-    directories whose name starts with a dot are ignored. Raises :class:`PolicyLoadError`,
+    ``*.rego`` files are modules, ``*_test.rego`` files are Rego unit tests, ``*_test.yaml``
+    files are YAML test cases, other ``*.yaml``/``*.yml`` files are YAML policies, compiled to
+    Rego modules kept under their YAML path; files and directories whose name starts with a dot
+    are ignored. Raises :class:`PolicyLoadError`,
     naming the path, when the directory is missing, holds no module, or a file cannot be read.
     """
     directory = Path(policies_dir)
@@ -51,6 +62,9 @@ def load_policy_set(policies_dir: Path, data: Mapping[str, Any]) -> PolicySet:
     digest = hashlib.sha256()
     modules: dict[str, str] = {}
     test_modules: dict[str, str] = {}
+    yaml_cases: dict[str, str] = {}
+    yaml_policies: dict[str, str] = {}
+    errors: list[str] = []
     for relative, path in _policy_files(directory):
         content = _read_bytes(path)
         digest.update(f"{relative}\0{len(content)}\0".encode())
@@ -58,6 +72,19 @@ def load_policy_set(policies_dir: Path, data: Mapping[str, Any]) -> PolicySet:
         if relative.endswith(".rego"):
             target = test_modules if relative.endswith(TEST_SUFFIX) else modules
             target[relative] = _decode(path, content)
+        elif relative.endswith(YAML_SUFFIXES) and is_case_file(relative):
+            yaml_cases[relative] = _decode(path, content)
+        elif relative.endswith(YAML_SUFFIXES):
+            try:
+                policy = parse_policy(path, _decode(path, content))
+            except PolicyLoadError as exc:
+                errors.append(str(exc))
+                continue
+            modules[relative] = compile_policy(policy, relative)
+            yaml_policies[relative] = package_of(policy)
+    errors.extend(_package_clashes(directory, modules, yaml_policies))
+    if errors:
+        raise PolicyLoadError("\n".join(errors))
     if not modules:
         raise PolicyLoadError(f"{directory}: no Rego modules (*.rego other than *{TEST_SUFFIX})")
     digest.update(b"data\0")
@@ -68,7 +95,27 @@ def load_policy_set(policies_dir: Path, data: Mapping[str, Any]) -> PolicySet:
         test_modules=test_modules,
         data=json.loads(canonical_data),
         revision=f"sha256:{digest.hexdigest()}",
+        yaml_cases=yaml_cases,
+        yaml_policies=yaml_policies,
     )
+
+
+def _package_clashes(
+    directory: Path, modules: Mapping[str, str], yaml_policies: Mapping[str, str]
+) -> list[str]:
+    """A YAML policy must not share its package with another module (rules would merge)."""
+    owners: dict[str, list[str]] = {}
+    for name, source in modules.items():
+        match = _PACKAGE.search(source)
+        if match is not None:
+            owners.setdefault(match.group(1), []).append(name)
+    return [
+        f"{directory / relative}: package {package} is also declared in"
+        f" {', '.join(str(directory / o) for o in owners[package] if o != relative)};"
+        " give the YAML policy another name"
+        for relative, package in sorted(yaml_policies.items())
+        if len(owners.get(package, [])) > 1
+    ]
 
 
 def canonical_json(value: Any, *, what: str) -> bytes:

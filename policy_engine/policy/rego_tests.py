@@ -225,9 +225,11 @@ class _ChildRunner:
         return results, started, failure
 
 
-def _run_child(job: Path, events: Path, timeout: float) -> str | None:
-    """Run the child; ``None`` when it exited normally, else why it did not."""
-    command = [sys.executable, "-m", "policy_engine.policy.rego_child", str(job), str(events)]
+def _run_child(
+    job: Path, events: Path, timeout: float, module: str = "policy_engine.policy.rego_child"
+) -> str | None:
+    """Run the child ``module``; ``None`` when it exited normally, else why it did not."""
+    command = [sys.executable, "-m", module, str(job), str(events)]
     package_root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))

@@ -67,7 +67,10 @@ def policies(tmp_path: Path) -> Path:
 def test_every_module_has_tests() -> None:
     shipped = load_policy_set(SHIPPED, {})
     tested = {name.removesuffix("_test.rego") for name in shipped.test_modules}
-    assert {name.removesuffix(".rego") for name in shipped.modules} <= tested
+    tested |= {name.removesuffix("_test.yaml") for name in shipped.yaml_cases}
+    stems = {name.removesuffix(".rego").removesuffix(".yaml") for name in shipped.modules}
+    assert stems <= tested
+    assert shipped.yaml_policies and shipped.yaml_cases
     assert len(SHIPPED_TESTS) >= 60
 
 

@@ -58,7 +58,11 @@ def test_revision_ignores_data_key_order(policies: Path) -> None:
         ("segmentation.rego", None),  # edit a module
         ("rules/isolation/isolation_test.rego", None),  # edit a test
         ("rules/extra/extra.rego", "package segmentation.rules.extra\n"),  # add a module
-        ("rules/extra/settings.yaml", "a: 1\n"),  # add a YAML file
+        ("rules/extra/extra_test.yaml", "version: 1\n"),  # add a YAML test-case file
+        (
+            "rules/extra/extra.yaml",
+            "name: extra\nrules: [{id: extra.a, message: m, segment: any}]\n",
+        ),
         ("rules/extra/data.json", "{}\n"),  # add a JSON file
     ],
 )

@@ -1,0 +1,163 @@
+"""Hot reload of the policy directory (SIGHUP, ``POST /policies/reload``, directory watching).
+
+A reload loads the directory with the engine's catalog, runs the candidate set's own tests
+(Rego tests and YAML cases, in child processes: the embedded engine can crash), builds the
+configured evaluator on it, and only then swaps the engine's evaluator: one attribute
+assignment, so a decision sees either the old evaluator or the new one (the engine reads it
+once per decision and audits that evaluator's revision). When any step fails, the old set
+keeps serving and the outcome lists the errors. Reloads are serialized.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from policy_engine.engine import Engine
+from policy_engine.errors import PolicyEngineError
+from policy_engine.logs import get_logger
+from policy_engine.policy.embedded import EmbeddedEvaluator
+from policy_engine.policy.loader import POLICY_SUFFIXES, PolicySet, load_policy_set
+from policy_engine.policy.rego_tests import run_tests
+from policy_engine.policy.yaml_cases import run_yaml_cases
+from policy_engine.ports import PolicyEvaluator
+
+log = get_logger("policy_engine.policy.reloader")
+
+#: Builds the configured evaluator on a policy set (raises on failure).
+EvaluatorFactory = Callable[[PolicySet], PolicyEvaluator]
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    """What a reload did. ``status``: ``applied``, ``unchanged`` or ``rejected``."""
+
+    status: str
+    revision: str
+    previous_revision: str
+    candidate_revision: str | None = None
+    errors: list[str] = field(default_factory=list)
+    tests_run: int = 0
+
+    @property
+    def applied(self) -> bool:
+        return self.status != "rejected"
+
+
+def check_candidate(policy_set: PolicySet) -> tuple[int, list[str]]:
+    """Run the set's own tests in child processes: (tests run, failures)."""
+    rego = run_tests(policy_set)
+    cases = run_yaml_cases(policy_set)
+    failures = [f"{r.file}: {r.name}: {r.message}" for r in rego if not r.passed]
+    failures += [f"{c.file}: {c.name}: {c.describe()}" for c in cases if not c.passed]
+    return len(rego) + len(cases), failures
+
+
+class PolicyReloader:
+    """Reloads ``directory`` into ``engine`` with evaluators from ``factory``."""
+
+    def __init__(self, engine: Engine, directory: Path, factory: EvaluatorFactory) -> None:
+        self.engine = engine
+        self.directory = directory
+        self.factory = factory
+        self._lock = threading.Lock()
+        self.last: ReloadOutcome | None = None
+
+    def reload(self, *, trigger: str = "api") -> ReloadOutcome:
+        with self._lock:
+            outcome = self._reload()
+        self.last = outcome
+        event = {
+            "trigger": trigger,
+            "status": outcome.status,
+            "revision": outcome.revision,
+            "previous_revision": outcome.previous_revision,
+            "candidate_revision": outcome.candidate_revision,
+        }
+        if outcome.applied:
+            log.info("policies_reload", **event)
+        else:
+            log.error("policies_reload", **event, errors=outcome.errors[:20])
+        return outcome
+
+    def _reload(self) -> ReloadOutcome:
+        active = self.engine.evaluator
+        previous = active.revision
+        try:
+            candidate = load_policy_set(
+                self.directory, {"catalog": self.engine.catalog.policy_data()}
+            )
+        except PolicyEngineError as exc:
+            return ReloadOutcome("rejected", previous, previous, errors=str(exc).splitlines())
+        if candidate.revision == previous:
+            return ReloadOutcome("unchanged", previous, previous, candidate.revision)
+        tests_run, failures = check_candidate(candidate)
+        if failures:
+            return ReloadOutcome(
+                "rejected", previous, previous, candidate.revision, failures, tests_run
+            )
+        try:
+            evaluator = self.factory(candidate)
+        except PolicyEngineError as exc:
+            self._restore(active)
+            return ReloadOutcome(
+                "rejected", previous, previous, candidate.revision, str(exc).splitlines()
+            )
+        self.engine.evaluator = evaluator  # the swap: one attribute assignment
+        return ReloadOutcome(
+            "applied", evaluator.revision, previous, candidate.revision, [], tests_run
+        )
+
+    def _restore(self, active: PolicyEvaluator) -> None:
+        """An evaluator backed by a server may have pushed part of the candidate: push the
+        active set again (an in-process evaluator has nothing to restore)."""
+        policy_set = getattr(active, "policy_set", None)
+        if policy_set is None or isinstance(active, EmbeddedEvaluator):
+            return
+        try:
+            self.engine.evaluator = self.factory(policy_set)
+        except PolicyEngineError as exc:
+            log.error("policies_restore_failed", error=str(exc)[:300])
+
+    # ------------------------------------------------------------------ triggers
+
+    def install_sighup(self) -> None:
+        """Reload on SIGHUP, in a thread (the handler itself returns at once)."""
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            threading.Thread(target=self.reload, kwargs={"trigger": "sighup"}, daemon=True).start()
+
+        signal.signal(signal.SIGHUP, handler)
+
+    def watch(self, interval: float) -> threading.Event:
+        """Poll the directory's policy files every ``interval`` seconds and reload on a
+        change. Returns an event that stops the watcher when set."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            seen = snapshot(self.directory)
+            while not stop.wait(interval):
+                current = snapshot(self.directory)
+                if current != seen:
+                    seen = current
+                    self.reload(trigger="watch")
+
+        threading.Thread(target=loop, name="policy-watch", daemon=True).start()
+        return stop
+
+
+def snapshot(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime ns, size) of every policy file: what the watcher compares."""
+    found = []
+    for path in directory.rglob("*"):
+        if path.suffix in POLICY_SUFFIXES and path.is_file():
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            found.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(found))

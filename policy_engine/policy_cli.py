@@ -1,0 +1,154 @@
+"""The policy author's commands: ``build``, ``lint``, ``explain`` (and the body of ``test``).
+
+Registered on the ``policy-engine`` group by :mod:`policy_engine.cli`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from policy_engine.errors import ConfigError, PolicyEngineError
+from policy_engine.settings import Settings
+
+
+def _error(message: str, status: int = 2) -> None:
+    click.echo(f"policy-engine: error: {message}", err=True)
+    sys.exit(status)
+
+
+def _catalog_data(settings: Settings) -> dict[str, object]:
+    from policy_engine.catalog import load_catalog
+
+    try:
+        return {"catalog": load_catalog(settings.catalog).policy_data()}
+    except ConfigError as exc:
+        _error(str(exc))
+        raise AssertionError from None  # unreachable
+
+
+def run_policy_tests(directory: Path, settings: Settings) -> int:
+    """Run the Rego tests and the YAML cases of ``directory``; print PASS/FAIL and a summary.
+
+    Exit status: 0 all passed, 1 a failure, 2 nothing to run or the set does not load.
+    """
+    from policy_engine.policy import load_policy_set, run_tests
+    from policy_engine.policy.yaml_cases import run_yaml_cases
+
+    started = time.perf_counter()
+    try:
+        policy_set = load_policy_set(directory, _catalog_data(settings))
+    except PolicyEngineError as exc:
+        click.echo(f"policy-engine: error: {exc}", err=True)
+        return 2
+    failed = total = 0
+    for result in run_tests(policy_set):
+        total += 1
+        if result.passed:
+            click.echo(f"PASS {result.name} ({result.duration_ms:.0f} ms)")
+        else:
+            failed += 1
+            click.echo(f"FAIL {result.name} ({result.file}): {result.message}")
+    for case in run_yaml_cases(policy_set):
+        total += 1
+        if case.passed:
+            click.echo(f"PASS {case.file}: {case.name}")
+        else:
+            failed += 1
+            click.echo(f"FAIL {case.file}: {case.name}: {case.describe()}")
+    if total == 0:
+        click.echo(f"policy-engine: error: no tests (*_test.rego, *_test.yaml) under {directory}")
+        return 2
+    elapsed = time.perf_counter() - started
+    click.echo(f"{total - failed} passed, {failed} failed ({elapsed:.1f} s)")
+    return 1 if failed else 0
+
+
+@click.command()
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("bundle.tar.gz"),
+    show_default=True,
+    help="Where to write the OPA bundle.",
+)
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def build(output: Path, directory: Path | None) -> None:
+    """Compile a policy directory (default PE_POLICIES_DIR) with the catalog (PE_CATALOG) into
+    a standard OPA bundle: .manifest with the revision, Rego modules (YAML compiled), data.json.
+    """
+    from policy_engine.cli import _settings
+    from policy_engine.policy import EmbeddedEvaluator, load_policy_set
+    from policy_engine.policy.bundle import write_bundle
+
+    settings = _settings()
+    target = directory if directory is not None else settings.policies_dir
+    try:
+        policy_set = load_policy_set(target, _catalog_data(settings))
+        EmbeddedEvaluator(policy_set)  # it must compile and decide before it ships
+        size = write_bundle(policy_set, output)
+    except PolicyEngineError as exc:
+        _error(str(exc))
+        return
+    click.echo(f"wrote {output} ({size} bytes, revision {policy_set.revision})")
+
+
+@click.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def lint(directory: Path | None) -> None:
+    """Report errors and warnings in a policy directory (default PE_POLICIES_DIR): unknown
+    entity types (from PE_DETECTORS_DIR), rules that can never fire, endpoint attributes absent
+    from the catalog (PE_CATALOG), unreachable segments. Exit 1 when there is an error."""
+    from policy_engine.catalog import load_catalog
+    from policy_engine.cli import _settings
+    from policy_engine.detection import describe_detectors
+    from policy_engine.detection.builtins import BUILTIN_ENTITIES
+    from policy_engine.policy.lint import lint_directory
+
+    settings = _settings()
+    target = directory if directory is not None else settings.policies_dir
+    try:
+        catalog = load_catalog(settings.catalog)
+        entity_categories: dict[str, set[str]] = {t: {"pii"} for t in BUILTIN_ENTITIES}
+        for info in describe_detectors(settings.detectors_dir):
+            for entity_type in info.entity_types:
+                entity_categories.setdefault(entity_type, set()).add(info.category)
+    except ConfigError as exc:
+        _error(str(exc))
+        return
+    problems = lint_directory(target, catalog, entity_categories)
+    for problem in problems:
+        click.echo(str(problem))
+    errors = sum(p.level == "error" for p in problems)
+    click.echo(f"{errors} errors, {len(problems) - errors} warnings in {target}")
+    sys.exit(1 if errors else 0)
+
+
+def _explain_command() -> click.Command:
+    from policy_engine.cli import decide_input_options
+
+    @click.command()
+    @decide_input_options
+    def explain(
+        text: str | None, file_: Path | None, messages: bool, context_json: str | None
+    ) -> None:
+        """Decide (and audit) like `decide`, and print the decision with an explanation: the
+        rules that fired with their messages, and why each endpoint is allowed or excluded."""
+        from policy_engine.cli import decide_once, read_decide_request
+        from policy_engine.explain import explain as explain_decision
+
+        decision, catalog = decide_once(read_decide_request(text, file_, messages, context_json))
+        explanation = explain_decision(decision, catalog)
+        body = {**decision.model_dump(mode="json"), "explanation": explanation.model_dump()}
+        click.echo(json.dumps(body, indent=2))
+
+    return explain
+
+
+def policy_commands() -> list[click.Command]:
+    return [build, lint, _explain_command()]
