@@ -7,13 +7,20 @@ a key of another role 403; the body says what is needed, never the key.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from policy_engine.access import KeyRing, Principal, Role
 from policy_engine.errors import AccessError
+from policy_engine.models import ErrorBody
+
+#: OpenAPI answers of every route guarded by :func:`require_role` (give them to its router).
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "No key, or an unknown or revoked key"},
+    403: {"model": ErrorBody, "description": "The key's role may not call this"},
+}
 
 #: Declares the bearer scheme in the OpenAPI document; the header is parsed below, so that
 #: a missing and a malformed header get different messages.

@@ -12,15 +12,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from policy_engine.access import KeyRing, Role
-from policy_engine.api.auth import AdminCaller
+from policy_engine.api.auth import AUTH_RESPONSES, AdminCaller
 from policy_engine.keystore import KeyEntry, KeyStore
 from policy_engine.models import ErrorBody
 
 router = APIRouter(tags=["keys"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "No key, or an unknown or revoked key"},
-    403: {"model": ErrorBody, "description": "The key's role is not admin"},
+    **AUTH_RESPONSES,
     404: {"model": ErrorBody, "description": "No active key has this id"},
     409: {"model": ErrorBody, "description": "The service runs without a key store"},
 }

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from policy_engine.access import Principal
-from policy_engine.api.auth import require_role
+from policy_engine.api.auth import AUTH_RESPONSES, require_role
 from policy_engine.logs import get_logger
 from policy_engine.models import ErrorBody
 from policy_engine.policy.reloader import PolicyReloader, ReloadOutcome
@@ -18,7 +18,7 @@ from policy_engine.policy.shadow import ShadowEvaluator
 
 log = get_logger("policy_engine.api.policies")
 
-router = APIRouter(prefix="/policies", tags=["policies"])
+router = APIRouter(prefix="/policies", tags=["policies"], responses=AUTH_RESPONSES)
 ADMIN = require_role("admin")
 READER = require_role("auditor", "admin")
 

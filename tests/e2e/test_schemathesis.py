@@ -10,7 +10,10 @@ from typing import Any
 import hypothesis
 import schemathesis
 
-from tests.conftest import ADMIN_KEY, GATEWAY_KEY, Server, bearer
+from tests.conftest import ADMIN_KEY, AUDITOR_KEY, GATEWAY_KEY, Server, bearer
+
+#: The key sent to each route, by path prefix (the role the route needs); others: gateway.
+KEY_BY_PREFIX = {"/keys": ADMIN_KEY, "/policies": ADMIN_KEY, "/audit": AUDITOR_KEY}
 
 #: Examples per operation and generation mode: bounded so that `make test` stays quick.
 MAX_EXAMPLES = 60
@@ -43,4 +46,8 @@ def test_every_operation_conforms_to_its_schema(server: Server) -> None:
     paths = {op.path for op in operations}
     assert paths >= {"/decide", "/healthz", "/readyz", "/metrics", "/keys", "/keys/{key_id}"}
     for operation in operations:
-        check_operation(operation, ADMIN_KEY if operation.path.startswith("/keys") else GATEWAY_KEY)
+        key = next(
+            (k for prefix, k in KEY_BY_PREFIX.items() if operation.path.startswith(prefix)),
+            GATEWAY_KEY,
+        )
+        check_operation(operation, key)
