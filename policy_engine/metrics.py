@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import InfoMetricFamily
+from prometheus_client.core import CounterMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
 from policy_engine import __version__
@@ -36,10 +36,31 @@ class _PolicyInfo(Collector):
         yield family
 
 
+class _ShadowCounters(Collector):
+    """Shadow-mode counters (``PE_SHADOW_POLICIES_DIR``), read at scrape time; none when off."""
+
+    def __init__(self, counters: Callable[[], dict[str, float]]) -> None:
+        self._counters = counters
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        help_texts = {
+            "policy_shadow_evaluations_total": "Decisions the shadow policy set also evaluated",
+            "policy_shadow_differing_total": "Shadow decisions that differ from the answer given",
+            "policy_shadow_errors_total": "Shadow evaluations that failed (answers unaffected)",
+        }
+        for name, value in self._counters().items():
+            family_name = "policy_engine_" + name.removesuffix("_total")
+            yield CounterMetricFamily(family_name, help_texts.get(name, name), value=value)
+
+
 class Metrics:
     """The service's metrics, in one registry."""
 
-    def __init__(self, revision: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        revision: Callable[[], str],
+        shadow: Callable[[], dict[str, float]] | None = None,
+    ) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
         self.decisions = Counter(
@@ -87,6 +108,8 @@ class Metrics:
             for step in ("detection", "evaluation", "audit", "decision")
         }
         r.register(_PolicyInfo(revision))
+        if shadow is not None:
+            r.register(_ShadowCounters(shadow))
 
     # ------------------------------------------------------------------ DecisionObserver
 

@@ -39,6 +39,7 @@ from policy_engine.logs import get_logger
 from policy_engine.metrics import Metrics
 from policy_engine.models import DecideRequest, Decision, ErrorBody
 from policy_engine.policy.reloader import PolicyReloader
+from policy_engine.policy.shadow import shadow_metrics
 
 log = get_logger("policy_engine.api")
 
@@ -80,7 +81,9 @@ def create_app(
     ``reloader`` serves ``POST /policies/reload`` (none: it answers 409).
     """
     limits = limits if limits is not None else RequestLimits()
-    metrics = Metrics(lambda: engine.evaluator.revision)
+    metrics = Metrics(
+        lambda: engine.evaluator.revision, shadow=lambda: shadow_metrics(engine.shadow)
+    )
     engine.observer = metrics
 
     @asynccontextmanager

@@ -229,6 +229,7 @@ def test_shadow_mode_counts_and_audits_differences_without_changing_answers(
         assert differing["segment"] == "any"  # the active set answers
         stats = httpx.get(f"{server.url}/policies/shadow", headers=auth(ADMIN), timeout=10)
         assert httpx.get(f"{server.url}/policies/shadow", headers=auth(AUDITOR)).status_code == 403
+        metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
     finally:
         server.stop()
     body = stats.json()
@@ -244,6 +245,9 @@ def test_shadow_mode_counts_and_audits_differences_without_changing_answers(
     }
     assert records[same["decision_id"]]["shadow"]["differs"] is False
     assert "shadow_differs" in server.log_text()
+    assert "policy_engine_policy_shadow_evaluations_total 2.0" in metrics
+    assert "policy_engine_policy_shadow_differing_total 1.0" in metrics
+    assert "policy_engine_policy_shadow_errors_total 0.0" in metrics
 
 
 def test_explain_on_request_only(served: tuple[Server, Path]) -> None:
