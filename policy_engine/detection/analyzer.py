@@ -21,6 +21,7 @@ from presidio_analyzer.recognizer_registry import RecognizerRegistry
 from policy_engine.detection.builtins import NER_ENTITIES, builtin_recognizers
 from policy_engine.detection.context import IndexedContextEnhancer
 from policy_engine.detection.definitions import DetectorSet
+from policy_engine.detection.evasion import scan
 from policy_engine.detection.recognizers import build_recognizer
 from policy_engine.errors import DetectionError
 from policy_engine.models import Category, DetectedSpan
@@ -76,7 +77,15 @@ class AnalyzerDetector:
         self.detect(_WARM_UP_TEXT)
 
     def detect(self, text: str) -> list[DetectedSpan]:
-        """Sensitive spans of ``text``, sorted by (start, end, type). Never logs ``text``."""
+        """Sensitive spans of ``text``, sorted by (start, end, type). Never logs ``text``.
+
+        Scans the normalized view and decoded payloads too (:mod:`.evasion`); every span
+        is in ``text``'s own offsets.
+        """
+        return scan(text, self.analyze)
+
+    def analyze(self, text: str) -> list[DetectedSpan]:
+        """Spans of ``text`` exactly as written: no normalization, no decoding."""
         if not text.strip():
             return []
         try:
