@@ -158,5 +158,10 @@ def audit_verify() -> None:
     sys.exit(0 if report.ok else 1)
 
 
+from policy_engine.cli_detection import detectors, scan  # noqa: E402
+
+main.add_command(detectors)
+main.add_command(scan)
+
 if __name__ == "__main__":
     main()

@@ -130,6 +130,7 @@ class YamlPatternRecognizer(PatternRecognizer):
             pattern=pattern.regex,
             regex_flags=self._flags,
             textual_explanation=f"Detected by `{self._detector_id}` using pattern `{pattern.name}`",
+            validation_result=self._filter.validator is not None,
         )
         return RecognizerResult(
             entity_type=self._entity_type,
