@@ -44,7 +44,38 @@ def mixed_characters(value: str) -> bool:
     return sum(classes) >= 2
 
 
+def has_sequence(value: str, length: int = 6) -> bool:
+    """Whether ``value`` holds a run such as ``123456`` or ``abcdef`` (typed, not random)."""
+    run = 1
+    for previous, current in zip(value, value[1:], strict=False):
+        run = run + 1 if ord(current) - ord(previous) == 1 and current.isalnum() else 1
+        if run >= length:
+            return True
+    return False
+
+
+def no_sequences(value: str) -> bool:
+    """No run of six consecutive characters (placeholders are typed as ``abc123456``)."""
+    return not has_sequence(value)
+
+
+def secret_like(value: str) -> bool:
+    """At least 8 characters from two or more of: lower, upper, digits, two kinds of symbol;
+    no typed run such as ``123456``; more than four distinct characters."""
+    if has_sequence(value):
+        return False
+    classes = (
+        any(ch.islower() for ch in value),
+        any(ch.isupper() for ch in value),
+        any(ch.isdigit() for ch in value),
+        len({ch for ch in value if not ch.isalnum()}) >= 2,
+    )
+    return len(value) >= 8 and sum(classes) >= 2 and len(set(value)) > 4
+
+
 VALIDATORS: dict[str, Callable[[str], bool]] = {
     "luhn": luhn,
     "mixed_characters": mixed_characters,
+    "no_sequences": no_sequences,
+    "secret_like": secret_like,
 }
