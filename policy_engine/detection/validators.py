@@ -6,6 +6,7 @@ Validators are named in detector YAML (``validator: luhn``) and looked up in the
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable
@@ -47,7 +48,7 @@ def mixed_characters(value: str) -> bool:
 def has_sequence(value: str, length: int = 6) -> bool:
     """Whether ``value`` holds a run such as ``123456`` or ``abcdef`` (typed, not random)."""
     run = 1
-    for previous, current in zip(value, value[1:], strict=False):
+    for previous, current in itertools.pairwise(value):
         run = run + 1 if ord(current) - ord(previous) == 1 and current.isalnum() else 1
         if run >= length:
             return True
