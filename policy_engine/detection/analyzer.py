@@ -24,6 +24,7 @@ from policy_engine.detection.context import IndexedContextEnhancer
 from policy_engine.detection.definitions import DetectorSet
 from policy_engine.detection.evasion import scan
 from policy_engine.detection.explain import ExplainedSpan, explanation_fields
+from policy_engine.detection.plausibility import filter_implausible
 from policy_engine.detection.recognizers import build_recognizer
 from policy_engine.errors import DetectionError
 from policy_engine.models import Category, DetectedSpan
@@ -88,7 +89,9 @@ class AnalyzerDetector:
 
     def analyze(self, text: str) -> list[DetectedSpan]:
         """Spans of ``text`` exactly as written: no normalization, no decoding."""
-        return self._spans(self._results(text, explain=False), explain=False)
+        return filter_implausible(
+            text, self._spans(self._results(text, explain=False), explain=False)
+        )
 
     def explain(self, text: str) -> list[DetectedSpan]:
         """Like :meth:`detect`, each span an :class:`ExplainedSpan` (pattern, context, check)."""

@@ -60,6 +60,7 @@ def test_shipped_directory_loads_with_the_expected_recognizers() -> None:
         "codenames_exact_case",
         "government_marking",
         "keyword_assignment",
+        "payment_card",
         "service_token",
         "github_token",
         "private_key",
