@@ -70,6 +70,7 @@ def test_shipped_directory_loads_with_the_expected_recognizers() -> None:
     }
     assert by_id["aws_access_key"].detector_id == "yaml:secrets/aws_access_key"
     assert {r.definition.category for r in detector_set.recognizers} == {
+        "pii",
         "secret",
         "ip_marker",
         "source_code",
