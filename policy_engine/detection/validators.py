@@ -27,6 +27,16 @@ def luhn(value: str) -> bool:
     return total % 10 == 0
 
 
+def iban(value: str) -> bool:
+    """The IBAN mod-97 check (ISO 13616) over the value without spaces or dashes."""
+    compact = "".join(ch for ch in value if ch.isalnum()).upper()
+    if not 15 <= len(compact) <= 34 or not compact[:2].isalpha() or not compact[2:4].isdigit():
+        return False
+    rearranged = compact[4:] + compact[:4]
+    digits = "".join(str(int(ch, 36)) for ch in rearranged)
+    return int(digits) % 97 == 1
+
+
 def shannon_entropy(value: str) -> float:
     """Shannon entropy of the characters of ``value``, in bits per character."""
     if not value:
@@ -75,6 +85,7 @@ def secret_like(value: str) -> bool:
 
 
 VALIDATORS: dict[str, Callable[[str], bool]] = {
+    "iban": iban,
     "luhn": luhn,
     "mixed_characters": mixed_characters,
     "no_sequences": no_sequences,
