@@ -34,10 +34,17 @@ def explanation_fields(result: RecognizerResult) -> dict[str, Any]:
     explanation = result.analysis_explanation
     if explanation is None:
         return {}
+    original = float(explanation.original_score)
+    # Presidio's checksum recognizers (cards, IBANs) raise a validated match to 1.0 before
+    # context words are looked at; what context added is measured from there.
+    validated_max = explanation.validation_result and not str(explanation.recognizer).startswith(
+        "yaml:"
+    )
+    before_context = 1.0 if validated_max else original
     return {
         "pattern": explanation.pattern_name or None,
-        "original_score": round(float(explanation.original_score), 4),
-        "context_boost": round(float(explanation.score_context_improvement or 0.0), 4),
+        "original_score": round(original, 4),
+        "context_boost": round(float(result.score) - before_context, 4),
         "context_word": explanation.supportive_context_word or None,
         "validation": "passed" if explanation.validation_result else "none",
     }

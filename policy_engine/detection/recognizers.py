@@ -6,7 +6,7 @@
 * a matched value is dropped when it is on the ``allow_list``, fully matches an
   ``allow_patterns`` regex, fails the ``validator`` or has less than ``min_entropy``;
 * a match's score drops by ``negative_context_penalty`` when one of the
-  ``negative_context`` words stands among the five words before it;
+  ``negative_context`` words stands among the five words before it on its line;
 * every regex runs with a time limit, and running out of time raises
   :class:`~policy_engine.errors.DetectionError` (the decision then fails closed) where
   Presidio would log a warning and silently skip the pattern.
@@ -163,7 +163,10 @@ class YamlPatternRecognizer(PatternRecognizer):
 
 
 def _words_before(text: str, start: int, count: int = NEGATIVE_CONTEXT_WORDS) -> list[str]:
-    return [w.casefold() for w in _WORD.findall(text, max(0, start - 120), start)][-count:]
+    """The last ``count`` words before ``start`` on the same line, lower-cased."""
+    line_start = text.rfind("\n", 0, start) + 1
+    window = max(line_start, start - 120)
+    return [w.casefold() for w in _WORD.findall(text, window, start)][-count:]
 
 
 def deny_list_regex(terms: Sequence[str], *, whole_word: bool) -> str:

@@ -37,7 +37,7 @@ def generate(count: int, seed: int) -> list[Case]:
     quiet = io.StringIO()
     # transformers (pulled in by the package) has lazy attributes freezegun must not touch.
     frozen = freeze_time(FROZEN_TIME, ignore=["transformers", "huggingface_hub"])
-    with frozen, contextlib.redirect_stdout(quiet):
+    with frozen, contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
         faker = PresidioSentenceFaker("en_US", lower_case_ratio=0.05, random_seed=seed)
         samples = faker.generate_new_fake_sentences(num_samples=count)
     cases = []
