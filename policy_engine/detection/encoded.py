@@ -2,7 +2,8 @@
 
 A run is decoded only when the result is readable text (valid UTF-8, at least 85 %
 printable): random keys and commit hashes decode to bytes and are left alone (they are
-scanned as they are). Work is bounded: at most :data:`MAX_PAYLOADS` runs per text, each
+scanned as they are). Work is bounded: at most :data:`MAX_CANDIDATES` runs tried and
+:data:`MAX_PAYLOADS` decoded per text, each
 at most :data:`MAX_RUN_CHARS` long, and at most :data:`MAX_DECODED_CHARS` decoded
 characters in all; nesting is followed by the caller up to a fixed depth.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import regex
 
 MAX_PAYLOADS = 32
+MAX_CANDIDATES = 512  # runs tried (decoded or not) per text
 MAX_RUN_CHARS = 64 * 1024
 MAX_DECODED_CHARS = 128 * 1024
 MIN_DECODED_CHARS = 6
@@ -44,7 +46,9 @@ def find_payloads(text: str) -> list[Payload]:
         return []
     payloads: list[Payload] = []
     budget = MAX_DECODED_CHARS
-    for match in _CANDIDATES.finditer(text):
+    for tried, match in enumerate(_CANDIDATES.finditer(text)):
+        if tried >= MAX_CANDIDATES:
+            break
         run = match.group()
         if len(run) > MAX_RUN_CHARS:
             continue
