@@ -8,7 +8,8 @@ is dropped when it cannot be a name written in text:
 * it holds a character other than letters, spaces, apostrophes, hyphens and periods
   (digits, ``_``, brackets, quotes, slashes, ``=``, line breaks);
 * it has no capital letter, or it is a single word in capitals (``RESTRICTED``);
-* it lies inside a span of another category (a secret, a marking, source code).
+* it lies inside a span of another category (a secret, a marking, source code);
+* it is a field label: followed by blanks and a colon (``Longitude : 12``, ``Remarks :``).
 
 **Phone numbers.** Presidio's phone recognizer accepts most digit groups. A PHONE_NUMBER
 span is dropped when it overlaps a span of a more specific type (an IP address, a card,
@@ -45,6 +46,7 @@ SPECIFIC_NUMBERS = frozenset(
     {"IP_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "US_ITIN", "US_BANK_NUMBER", "CRYPTO"}
 )
 _NOT_A_PHONE = regex.compile(r"\d{1,3}(?:\.\d{1,3}){3}|\d{3}[- .]\d{2}[- .]\d{4}|.*[/%|].*")
+_LABEL_AFTER = regex.compile(r"[ \t\u00a0]+:")
 _PHONE_BASE_SCORE = 0.4  # Presidio's score for a phone match without context
 _URL_USER = regex.compile(r"[A-Za-z][\w+.-]*://[^\s/@:]*:$")
 
@@ -70,6 +72,7 @@ def filter_implausible(text: str, spans: list[DetectedSpan]) -> list[DetectedSpa
         value = text[span.start : span.end]
         if span.type in NAME_TYPES and (
             not plausible_name(value)
+            or _LABEL_AFTER.match(text, span.end) is not None
             or any(start <= span.start and span.end <= end for start, end in others)
         ):
             continue

@@ -136,3 +136,16 @@ def test_shipped_phone_overlapping_an_ip_is_dropped() -> None:
     shipped = PatternDetector(load_detector_set(PROJECT_ROOT / "detectors"))
     text = "blocked address 121.229.203.44 again"
     assert {s.type for s in shipped.detect(text)} == {"IP_ADDRESS"}
+
+
+def test_a_capitalized_field_label_is_not_a_person() -> None:
+    from policy_engine.detection.plausibility import filter_implausible
+    from policy_engine.models import DetectedSpan
+
+    text = "Longitude : null, Mary: hello"
+    spans = [
+        DetectedSpan(type="PERSON", category="pii", start=0, end=9, score=0.85, detector="t"),
+        DetectedSpan(type="PERSON", category="pii", start=18, end=22, score=0.85, detector="t"),
+    ]
+    kept = filter_implausible(text, spans)
+    assert [text[s.start : s.end] for s in kept] == ["Mary"]
