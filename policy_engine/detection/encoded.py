@@ -26,7 +26,7 @@ MIN_DECODED_CHARS = 6
 _CANDIDATES = regex.compile(
     r"(?P<hex>(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{2}){8,}(?![0-9A-Za-z]))"
     r"|(?P<base64>(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-]))"
-    r"|(?P<url>[^\s%]*(?:%[0-9A-Fa-f]{2}[^\s%]*){2,})"
+    r"|(?P<url>[^\s%]*(?:%[0-9A-Fa-f]{2}[^\s%]*)+)"
 )
 
 

@@ -17,6 +17,9 @@ an SSN, an IBAN ...), when it has the shape of one (a dotted quad, ``ddd-dd-dddd
 value with ``/``, ``%`` or ``|``), when it has fewer than seven digits, or when it is a
 bare run of digits that no context word ("phone", "call" ...) vouches for.
 
+**Social security numbers.** A US_SSN starting with 9 is an ITIN (reported as such by
+its own recognizer), never an SSN: dropped.
+
 **E-mail addresses.** ``https://user:password@host`` holds credentials, not an address:
 an EMAIL_ADDRESS span right after ``scheme://user:`` is dropped.
 """
@@ -61,9 +64,9 @@ def plausible_phone(value: str, score: float) -> bool:
 
 
 def filter_implausible(text: str, spans: list[DetectedSpan]) -> list[DetectedSpan]:
-    """``spans`` without implausible names, phone numbers and e-mail addresses."""
+    """``spans`` without implausible names, phone numbers, SSNs and e-mail addresses."""
     types = {span.type for span in spans}
-    if not types & (NAME_TYPES | {"PHONE_NUMBER", "EMAIL_ADDRESS"}):
+    if not types & (NAME_TYPES | {"PHONE_NUMBER", "EMAIL_ADDRESS", "US_SSN"}):
         return spans
     others = [(s.start, s.end) for s in spans if s.category != "pii"]
     specific = [(s.start, s.end) for s in spans if s.type in SPECIFIC_NUMBERS]
@@ -80,6 +83,8 @@ def filter_implausible(text: str, spans: list[DetectedSpan]) -> list[DetectedSpa
             not plausible_phone(value, span.score)
             or any(start < span.end and span.start < end for start, end in specific)
         ):
+            continue
+        if span.type == "US_SSN" and value.lstrip()[:1] == "9":
             continue
         if span.type == "EMAIL_ADDRESS" and _URL_USER.search(text, 0, span.start) is not None:
             continue

@@ -61,6 +61,7 @@ def test_shipped_directory_loads_with_the_expected_recognizers() -> None:
         "government_marking",
         "keyword_assignment",
         "payment_card",
+        "phone_with_context",
         "service_token",
         "github_token",
         "private_key",
