@@ -47,6 +47,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Detection quality: ours vs Presidio's defaults, per entity type and category (var/eval/).
+# Reads ../shared/evaldata when it exists (EVALDATA=... to change), never copies it.
+EVALDATA ?= ../shared/evaldata
+EVAL_STAMP := $(VENV)/.eval-installed
+
+$(EVAL_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e ".[dev,eval]"
+	touch $(EVAL_STAMP)
+
+eval: $(EVAL_STAMP)
+	$(BIN)/python -m policy_engine.evaluation --evaldata $(EVALDATA) --out var/eval
+
 bench: $(STAMP)
 	$(BIN)/python -m bench.decide_latency
 

@@ -205,11 +205,14 @@ def audit_verify() -> None:
     sys.exit(0 if report.ok else 1)
 
 
-main.add_command(keys_group)
+from policy_engine.cli_detection import detectors, scan  # noqa: E402
 from policy_engine.policy_cli import policy_commands  # noqa: E402  (they use the helpers above)
 
 for _command in policy_commands():
     main.add_command(_command)
+main.add_command(keys_group)
+main.add_command(detectors)
+main.add_command(scan)
 
 if __name__ == "__main__":
     main()

@@ -241,14 +241,17 @@ class Engine:
     def _aggregate(
         self, detected: list[tuple[ScanUnit, list[DetectedSpan]]]
     ) -> tuple[list[Finding], list[list[str]]]:
-        """Group spans by (scanned text, detector, type) into findings; digest each value."""
+        """Group spans by (scanned text, detector, type, encoding) into findings; digest each.
+
+        A finding from an encoded payload (``encoded`` set) spans the whole encoded run.
+        """
         findings: list[Finding] = []
         digests: list[list[str]] = []
         for unit, spans in detected:
-            groups: dict[tuple[str, str, str], list[DetectedSpan]] = defaultdict(list)
+            groups: dict[tuple[str, str, str, str], list[DetectedSpan]] = defaultdict(list)
             for span in spans:
-                groups[(span.type, span.detector, span.category)].append(span)
-            for (entity_type, detector, category), group in sorted(groups.items()):
+                groups[(span.type, span.detector, span.category, span.encoded or "")].append(span)
+            for (entity_type, detector, category, encoded), group in sorted(groups.items()):
                 group.sort(key=lambda s: (s.start, s.end))
                 findings.append(
                     Finding(
@@ -260,6 +263,7 @@ class Engine:
                         detector=detector,
                         message=unit.message,
                         part=unit.part,
+                        encoded=encoded or None,
                     )
                 )
                 digests.append([self.digester.digest(unit.text[s.start : s.end]) for s in group])

@@ -9,6 +9,7 @@ keyed digests.
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -71,6 +72,14 @@ class ContentPart(BaseModel):
     type: str
     text: str | None = None
 
+    def texts(self) -> list[str]:
+        """The part's text and the content in its other fields (tool results, tool input)."""
+        out = [self.text] if self.text else []
+        extra = self.model_extra or {}
+        for key in _CONTENT_PART_FIELDS:
+            out.extend(_nested_texts(extra.get(key)))
+        return out
+
 
 class ToolCallFunction(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -101,8 +110,10 @@ class Message(BaseModel):
     def texts(self) -> list[tuple[int | None, str]]:
         """Every scannable text of the message as ``(part index or None, text)``.
 
-        Plain string content has part ``None``; list content yields its text parts
-        with their index; tool-call arguments follow the content parts, numbered after them.
+        Plain string content has part ``None``; list content yields the texts of each part
+        with its index (``text``, and a tool result's nested ``content``, a tool use's
+        ``input``, ``arguments``); tool-call arguments follow the content parts, numbered
+        after them, then a legacy ``function_call``'s arguments and a ``refusal``.
         """
         out: list[tuple[int | None, str]] = []
         parts_seen = 0
@@ -110,13 +121,43 @@ class Message(BaseModel):
             out.append((None, self.content))
         elif isinstance(self.content, list):
             for index, part in enumerate(self.content):
-                if part.text:
-                    out.append((index, part.text))
+                out.extend((index, text) for text in part.texts())
             parts_seen = len(self.content)
         for offset, call in enumerate(self.tool_calls or []):
             if call.function is not None and call.function.arguments:
                 out.append((parts_seen + offset, call.function.arguments))
+        extra = self.model_extra or {}
+        more = [
+            _nested_texts((extra.get("function_call") or {}).get("arguments"))
+            if isinstance(extra.get("function_call"), dict)
+            else [],
+            _nested_texts(extra.get("refusal")),
+        ]
+        next_part = parts_seen + len(self.tool_calls or [])
+        for texts in more:
+            if texts:
+                out.extend((next_part, text) for text in texts)
+                next_part += 1
         return out
+
+
+#: Fields of a content part (besides ``text``) whose values are content to scan.
+_CONTENT_PART_FIELDS = ("content", "input", "arguments")
+
+
+def _nested_texts(value: Any) -> list[str]:
+    """Texts inside a part's field: a string, parts with ``text``/``content``, or JSON."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, list):
+        return [text for item in value for text in _nested_texts(item)]
+    if isinstance(value, dict):
+        if "text" in value or "content" in value:
+            return [text for key in ("text", "content") for text in _nested_texts(value.get(key))]
+        return [json.dumps(value, ensure_ascii=False, sort_keys=True)]
+    return []
 
 
 class DecideRequest(BaseModel):
@@ -176,6 +217,9 @@ class Finding(BaseModel):
     detector: str
     message: int | None = None
     part: int | None = None
+    #: Set when the matches sat inside an encoded payload: ``base64``, ``hex``, ``url``
+    #: (nested encodings joined by ``+``, outermost first).
+    encoded: str | None = None
 
     def policy_view(self) -> dict[str, Any]:
         """The finding as policies see it: without spans."""
@@ -191,6 +235,8 @@ class DetectedSpan(BaseModel):
     end: int
     score: float
     detector: str
+    #: The encoding of the payload the match was decoded from (see ``Finding.encoded``).
+    encoded: str | None = None
 
 
 # --------------------------------------------------------------------------- policy

@@ -8,6 +8,11 @@ backends implement :class:`~policy_engine.ports.Detector`:
   LOCATION too;
 * ``patterns`` (:class:`PatternDetector`): the same minus named entities, no model.
 
+Both scan a normalized view of each text and the payloads encoded in it
+(:mod:`.evasion`, :mod:`.normalize`, :mod:`.encoded`), drop implausible names and numbers
+(:mod:`.plausibility`) and report spans in the original text's offsets; ``explain`` adds
+the pattern, score, context boost and validation of each (:mod:`.explain`).
+
 Neither touches the network. Importing this package is cheap; Presidio and spaCy load
 when a detector is built.
 """

@@ -13,6 +13,7 @@ neither the spaCy pipeline nor Presidio promises thread safety.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpEngine
@@ -21,6 +22,9 @@ from presidio_analyzer.recognizer_registry import RecognizerRegistry
 from policy_engine.detection.builtins import NER_ENTITIES, builtin_recognizers
 from policy_engine.detection.context import IndexedContextEnhancer
 from policy_engine.detection.definitions import DetectorSet
+from policy_engine.detection.evasion import scan
+from policy_engine.detection.explain import ExplainedSpan, explanation_fields
+from policy_engine.detection.plausibility import filter_implausible
 from policy_engine.detection.recognizers import build_recognizer
 from policy_engine.errors import DetectionError
 from policy_engine.models import Category, DetectedSpan
@@ -76,13 +80,33 @@ class AnalyzerDetector:
         self.detect(_WARM_UP_TEXT)
 
     def detect(self, text: str) -> list[DetectedSpan]:
-        """Sensitive spans of ``text``, sorted by (start, end, type). Never logs ``text``."""
+        """Sensitive spans of ``text``, sorted by (start, end, type). Never logs ``text``.
+
+        Scans the normalized view and decoded payloads too (:mod:`.evasion`); every span
+        is in ``text``'s own offsets.
+        """
+        return scan(text, self.analyze)
+
+    def analyze(self, text: str) -> list[DetectedSpan]:
+        """Spans of ``text`` exactly as written: no normalization, no decoding."""
+        return filter_implausible(
+            text, self._spans(self._results(text, explain=False), explain=False)
+        )
+
+    def explain(self, text: str) -> list[DetectedSpan]:
+        """Like :meth:`detect`, each span an :class:`ExplainedSpan` (pattern, context, check)."""
+        return scan(text, lambda view: self._spans(self._results(view, explain=True), explain=True))
+
+    def _results(self, text: str, *, explain: bool) -> list[RecognizerResult]:
         if not text.strip():
             return []
         try:
             with self._lock:
-                results = self._analyzer.analyze(
-                    text=text, language=LANGUAGE, entities=self._entities
+                return self._analyzer.analyze(
+                    text=text,
+                    language=LANGUAGE,
+                    entities=self._entities,
+                    return_decision_process=explain,
                 )
         except DetectionError:
             raise
@@ -90,9 +114,8 @@ class AnalyzerDetector:
             raise DetectionError(
                 f"detector {self.backend}: analysis failed ({type(exc).__name__})"
             ) from None
-        return self._spans(results)
 
-    def _spans(self, results: list[RecognizerResult]) -> list[DetectedSpan]:
+    def _spans(self, results: list[RecognizerResult], *, explain: bool) -> list[DetectedSpan]:
         best: dict[tuple[int, int, str], DetectedSpan] = {}
         analysis = self.detector_set.analysis
         for result in results:
@@ -107,13 +130,18 @@ class AnalyzerDetector:
                     f"for {result.entity_type}"
                 )
             detector, category = self._origin[recognizer_id]
-            span = DetectedSpan(
-                type=result.entity_type,
-                category=category,
-                start=result.start,
-                end=result.end,
-                score=round(min(1.0, float(result.score)), 4),
-                detector=detector,
+            fields: dict[str, Any] = {
+                "type": result.entity_type,
+                "category": category,
+                "start": result.start,
+                "end": result.end,
+                "score": round(min(1.0, float(result.score)), 4),
+                "detector": detector,
+            }
+            span = (
+                ExplainedSpan(**fields, **explanation_fields(result))
+                if explain
+                else DetectedSpan(**fields)
             )
             key = (span.start, span.end, span.type)
             kept = best.get(key)

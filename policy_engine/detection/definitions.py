@@ -123,6 +123,10 @@ class _RecognizerBase(_Strict):
     description: str = ""
     #: Words that raise a match's score when they appear just before it.
     context: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    #: Words that LOWER a match's score when one of them is among the five words before
+    #: it on its line (``example``, ``sample``): by ``negative_context_penalty``.
+    negative_context: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    negative_context_penalty: Score = 0.35
     examples: Examples = Field(default_factory=Examples)
 
 

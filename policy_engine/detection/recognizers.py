@@ -5,6 +5,8 @@
 * a pattern with a named group ``value`` reports only that group (``api_key=<value>``);
 * a matched value is dropped when it is on the ``allow_list``, fully matches an
   ``allow_patterns`` regex, fails the ``validator`` or has less than ``min_entropy``;
+* a match's score drops by ``negative_context_penalty`` when one of the
+  ``negative_context`` words stands among the five words before it on its line;
 * every regex runs with a time limit, and running out of time raises
   :class:`~policy_engine.errors.DetectionError` (the decision then fails closed) where
   Presidio would log a warning and silently skip the pattern.
@@ -46,6 +48,10 @@ from policy_engine.errors import DetectionError
 #: 100 KB; running out means catastrophic backtracking, and detection fails closed.
 REGEX_TIMEOUT_SECONDS = 2.0
 
+#: How many words before a match are searched for negative context words.
+NEGATIVE_CONTEXT_WORDS = 5
+_WORD = regex.compile(r"\w+")
+
 
 @dataclass(frozen=True)
 class ValueFilter:
@@ -78,6 +84,8 @@ class YamlPatternRecognizer(PatternRecognizer):
         context: Sequence[str] = (),
         value_filter: ValueFilter | None = None,
         flags: int = REGEX_FLAGS,
+        negative_context: Sequence[str] = (),
+        negative_context_penalty: float = 0.35,
     ) -> None:
         super().__init__(
             supported_entity=entity_type,
@@ -92,6 +100,8 @@ class YamlPatternRecognizer(PatternRecognizer):
         self._flags = flags
         self._compiled = [(p, compile_regex(p.regex, flags=flags)) for p in patterns]
         self._filter = value_filter or ValueFilter()
+        self._negative = frozenset(word.casefold() for word in negative_context)
+        self._penalty = negative_context_penalty
 
     def analyze(
         self,
@@ -118,6 +128,9 @@ class YamlPatternRecognizer(PatternRecognizer):
                 ) from None
         return list(EntityRecognizer.remove_duplicates(results))
 
+    def _negative_word_before(self, text: str, start: int) -> bool:
+        return any(word in self._negative for word in _words_before(text, start))
+
     def _result(
         self, text: str, pattern: Pattern, match: regex.Match[str]
     ) -> RecognizerResult | None:
@@ -133,18 +146,30 @@ class YamlPatternRecognizer(PatternRecognizer):
             pattern=pattern.regex,
             regex_flags=self._flags,
             textual_explanation=f"Detected by `{self._detector_id}` using pattern `{pattern.name}`",
+            validation_result=self._filter.validator is not None,
         )
+        score = pattern.score
+        if self._negative and self._negative_word_before(text, start):
+            score = max(0.01, round(score - self._penalty, 4))
+            explanation.set_improved_score(score)
         return RecognizerResult(
             entity_type=self._entity_type,
             start=start,
             end=end,
-            score=pattern.score,
+            score=score,
             analysis_explanation=explanation,
             recognition_metadata={
                 RecognizerResult.RECOGNIZER_NAME_KEY: self._detector_id,
                 RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
             },
         )
+
+
+def _words_before(text: str, start: int, count: int = NEGATIVE_CONTEXT_WORDS) -> list[str]:
+    """The last ``count`` words before ``start`` on the same line, lower-cased."""
+    line_start = text.rfind("\n", 0, start) + 1
+    window = max(line_start, start - 120)
+    return [w.casefold() for w in _WORD.findall(text, window, start)][-count:]
 
 
 def deny_list_regex(terms: Sequence[str], *, whole_word: bool) -> str:
@@ -171,6 +196,8 @@ def build_recognizer(loaded: LoadedRecognizer) -> EntityRecognizer:
             patterns=[Pattern(p.name, p.regex, p.score) for p in definition.patterns],
             context=definition.context,
             value_filter=value_filter,
+            negative_context=definition.negative_context,
+            negative_context_penalty=definition.negative_context_penalty,
         )
     if isinstance(definition, DenyListRecognizerDef):
         flags = REGEX_FLAGS if definition.case_sensitive else REGEX_FLAGS | regex.IGNORECASE
@@ -185,6 +212,8 @@ def build_recognizer(loaded: LoadedRecognizer) -> EntityRecognizer:
             patterns=[pattern],
             context=definition.context,
             flags=flags,
+            negative_context=definition.negative_context,
+            negative_context_penalty=definition.negative_context_penalty,
         )
     if isinstance(definition, SourceCodeRecognizerDef):
         params = CodeHeuristic(

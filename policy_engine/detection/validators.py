@@ -6,6 +6,7 @@ Validators are named in detector YAML (``validator: luhn``) and looked up in the
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable
@@ -26,6 +27,16 @@ def luhn(value: str) -> bool:
     return total % 10 == 0
 
 
+def iban(value: str) -> bool:
+    """The IBAN mod-97 check (ISO 13616) over the value without spaces or dashes."""
+    compact = "".join(ch for ch in value if ch.isalnum()).upper()
+    if not 15 <= len(compact) <= 34 or not compact[:2].isalpha() or not compact[2:4].isdigit():
+        return False
+    rearranged = compact[4:] + compact[:4]
+    digits = "".join(str(int(ch, 36)) for ch in rearranged)
+    return int(digits) % 97 == 1
+
+
 def shannon_entropy(value: str) -> float:
     """Shannon entropy of the characters of ``value``, in bits per character."""
     if not value:
@@ -44,7 +55,39 @@ def mixed_characters(value: str) -> bool:
     return sum(classes) >= 2
 
 
+def has_sequence(value: str, length: int = 6) -> bool:
+    """Whether ``value`` holds a run such as ``123456`` or ``abcdef`` (typed, not random)."""
+    run = 1
+    for previous, current in itertools.pairwise(value):
+        run = run + 1 if ord(current) - ord(previous) == 1 and current.isalnum() else 1
+        if run >= length:
+            return True
+    return False
+
+
+def no_sequences(value: str) -> bool:
+    """No run of six consecutive characters (placeholders are typed as ``abc123456``)."""
+    return not has_sequence(value)
+
+
+def secret_like(value: str) -> bool:
+    """At least 8 characters from two or more of: lower, upper, digits, two kinds of symbol;
+    no typed run such as ``123456``; more than four distinct characters."""
+    if has_sequence(value):
+        return False
+    classes = (
+        any(ch.islower() for ch in value),
+        any(ch.isupper() for ch in value),
+        any(ch.isdigit() for ch in value),
+        len({ch for ch in value if not ch.isalnum()}) >= 2,
+    )
+    return len(value) >= 8 and sum(classes) >= 2 and len(set(value)) > 4
+
+
 VALIDATORS: dict[str, Callable[[str], bool]] = {
+    "iban": iban,
     "luhn": luhn,
     "mixed_characters": mixed_characters,
+    "no_sequences": no_sequences,
+    "secret_like": secret_like,
 }

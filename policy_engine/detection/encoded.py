@@ -1,0 +1,109 @@
+"""Encoded payloads inside a text: base64, hex and URL-encoded runs, decoded for scanning.
+
+A run is decoded only when the result is readable text (valid UTF-8, at least 85 %
+printable): random keys and commit hashes decode to bytes and are left alone (they are
+scanned as they are). Work is bounded: at most :data:`MAX_CANDIDATES` runs tried and
+:data:`MAX_PAYLOADS` decoded per text, each
+at most :data:`MAX_RUN_CHARS` long, and at most :data:`MAX_DECODED_CHARS` decoded
+characters in all; nesting is followed by the caller up to a fixed depth.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import urllib.parse
+from dataclasses import dataclass
+
+import regex
+
+MAX_PAYLOADS = 32
+MAX_CANDIDATES = 512  # runs tried (decoded or not) per text
+MAX_RUN_CHARS = 64 * 1024
+MAX_DECODED_CHARS = 128 * 1024
+MIN_DECODED_CHARS = 6
+
+_CANDIDATES = regex.compile(
+    r"(?P<hex>(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{2}){8,}(?![0-9A-Za-z]))"
+    r"|(?P<base64>(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-]))"
+    r"|(?P<url>[^\s%]*(?:%[0-9A-Fa-f]{2}[^\s%]*)+)"
+)
+
+
+@dataclass(frozen=True)
+class Payload:
+    """One decoded run: where it sits in the scanned text, its encoding and its text."""
+
+    start: int
+    end: int
+    encoding: str  # base64 | hex | url
+    text: str
+
+
+def find_payloads(text: str) -> list[Payload]:
+    """Decodable runs of ``text`` in order, within the bounds of this module."""
+    if not _maybe_encoded(text):
+        return []
+    payloads: list[Payload] = []
+    budget = MAX_DECODED_CHARS
+    for tried, match in enumerate(_CANDIDATES.finditer(text)):
+        if tried >= MAX_CANDIDATES:
+            break
+        run = match.group()
+        if len(run) > MAX_RUN_CHARS:
+            continue
+        kind = match.lastgroup or ""
+        decoded = _decode(kind, run)
+        if decoded is None or len(decoded) > budget:
+            continue
+        budget -= len(decoded)
+        payloads.append(Payload(match.start(), match.end(), kind, decoded))
+        if len(payloads) >= MAX_PAYLOADS:
+            break
+    return payloads
+
+
+def _maybe_encoded(text: str) -> bool:
+    """Cheap pre-check: a run of 16 base64/hex characters or a percent escape."""
+    return "%" in text or regex.search(r"[A-Za-z0-9+/_=-]{16}", text) is not None
+
+
+def _decode(kind: str, run: str) -> str | None:
+    raw: bytes | None
+    if kind == "hex":
+        raw = bytes.fromhex(run)
+    elif kind == "base64":
+        raw = _b64(run)
+    else:
+        try:
+            decoded = urllib.parse.unquote(run, errors="strict")
+        except UnicodeDecodeError:
+            return None
+        return decoded if decoded != run and _readable(decoded) else None
+    if raw is None:
+        return None
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return decoded if _readable(decoded) else None
+
+
+def _b64(run: str) -> bytes | None:
+    body = run.rstrip("=")
+    if len(body) % 4 == 1:
+        return None
+    padded = body + "=" * (-len(body) % 4)
+    try:
+        if "-" in body or "_" in body:
+            return base64.urlsafe_b64decode(padded)
+        return base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _readable(text: str) -> bool:
+    if len(text) < MIN_DECODED_CHARS:
+        return False
+    printable = sum(1 for ch in text if ch.isprintable() or ch in "\n\r\t")
+    return printable >= 0.85 * len(text) and any(ch.isalnum() for ch in text)

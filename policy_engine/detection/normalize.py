@@ -1,0 +1,203 @@
+# ruff: noqa: RUF001  (the homoglyph table is made of look-alike letters on purpose)
+"""A normalized view of a text for detection, with a map back to the original offsets.
+
+People who want sensitive data to slip past the engine disguise it. :func:`normalize`
+undoes the common disguises before detection, in two passes:
+
+1. **Unicode** (only where the text has non-ASCII characters): NFKC per character
+   (full-width digits become ASCII digits, ligatures split), zero-width, bidi and other
+   format characters (Unicode category Cf) and combining marks (Mn) removed, Cyrillic and
+   Greek look-alike letters folded to Latin inside words that also hold Latin letters or
+   digits, or that consist of look-alikes only.
+2. **Separators**: ``j.doe (at) example (dot) com`` and ``j.doe at example dot com``
+   become ``j.doe@example.com``; digits spelled as words (``four one one one``, at least
+   four) become digits; single digits separated by spaces, dots, dashes or slashes
+   (``4 1 1 1 - 1 1 1 1``, at least seven) lose the blanks (``4111-1111``).
+
+Each pass rewrites non-overlapping ranges; :class:`OffsetMap` keeps, per rewritten range,
+where it came from, so a span found in the normalized view maps back to the original
+text (a span that starts or ends inside a rewritten range widens to cover all of it).
+A text with nothing to normalize costs one ``isascii`` check and one regex search, and
+returns itself with the identity map.
+"""
+
+from __future__ import annotations
+
+import bisect
+import unicodedata
+from dataclasses import dataclass, field
+
+import regex
+
+#: Latin letters that Cyrillic and Greek letters are mistaken for (the usual confusables).
+HOMOGLYPHS: dict[str, str] = {
+    # Cyrillic lower case
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
+    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i",
+    "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l", "ɡ": "g",
+    # Cyrillic upper case
+    "А": "A", "В": "B", "Е": "E", "Ё": "E", "К": "K", "М": "M", "Н": "H", "О": "O",
+    "Р": "P", "С": "C", "Т": "T", "У": "Y", "Х": "X", "Ѕ": "S", "І": "I", "Ї": "I",
+    "Ј": "J", "Ԛ": "Q", "Ԝ": "W", "Һ": "H", "Ӏ": "I",
+    # Greek
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+    "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o", "ν": "v",
+    "α": "a", "ι": "i", "κ": "k", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ϲ": "c",
+}  # fmt: skip
+
+_DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+    "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}  # fmt: skip
+
+_NON_ASCII = regex.compile(r"[^\x00-\x7f]")
+_WORD_WITH_NON_ASCII = regex.compile(r"\w*[^\x00-\x7f][\w\p{Mn}\p{Cf}]*")
+_DIGIT_WORD = "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True))
+
+#: Everything the separator pass rewrites; searched once to decide if there is work.
+_SEPARATORS = regex.compile(
+    r"(?P<at>\s*[\(\[\{<]\s*at\s*[\)\]\}>]\s*)"
+    r"|(?P<dot>\s*[\(\[\{<]\s*dot\s*[\)\]\}>]\s*)"
+    r"|(?<=[\w.+-])(?P<at_word>\s+at\s+)(?=[A-Za-z0-9-]+(?:\s+dot\s+[A-Za-z0-9-]+)+\b)"
+    r"|(?<=[A-Za-z0-9-])(?P<dot_word>\s+dot\s+)(?=[A-Za-z]{2,}\b)"
+    rf"|(?P<spelled>\b(?:{_DIGIT_WORD})(?:[\s,-]+(?:{_DIGIT_WORD})){{3,}}\b)"
+    r"|(?P<spaced>(?<![\w.])\d(?:[ \t]*[ \t.\-/][ \t]*\d){6,}(?![\w]|\.\d))",
+    regex.IGNORECASE,
+)
+_SPELLED_WORD = regex.compile(_DIGIT_WORD, regex.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One rewritten range: normalized ``[n_start, n_end)`` came from ``[o_start, o_end)``."""
+
+    n_start: int
+    n_end: int
+    o_start: int
+    o_end: int
+
+
+@dataclass
+class OffsetMap:
+    """Maps offsets of one rewrite back to the text it was made from.
+
+    Outside the rewritten pieces offsets shift by a constant; inside one, a position maps
+    to the piece's start (span starts) or end (span ends).
+    """
+
+    pieces: list[_Piece] = field(default_factory=list)
+    _n_starts: list[int] = field(default_factory=list)
+
+    def add(self, piece: _Piece) -> None:
+        self.pieces.append(piece)
+        self._n_starts.append(piece.n_start)
+
+    def start(self, position: int) -> int:
+        return self._map(position, end=False)
+
+    def end(self, position: int) -> int:
+        return self._map(position, end=True)
+
+    def _map(self, position: int, *, end: bool) -> int:
+        probe = position - 1 if end else position
+        index = bisect.bisect_right(self._n_starts, probe) - 1
+        if index < 0:
+            return position
+        piece = self.pieces[index]
+        if piece.n_start <= probe < piece.n_end:
+            return piece.o_end if end else piece.o_start
+        # After this piece: shift by the difference of lengths accumulated so far.
+        return position + (piece.o_end - piece.n_end)
+
+
+@dataclass(frozen=True)
+class NormalizedView:
+    """The normalized text and the maps (one per pass that changed anything) back."""
+
+    text: str
+    maps: tuple[OffsetMap, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.maps)
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The original ``[start, end)`` of a span of :attr:`text`."""
+        for offset_map in reversed(self.maps):
+            start, end = offset_map.start(start), offset_map.end(end)
+        return start, end
+
+
+def normalize(text: str) -> NormalizedView:
+    """The normalized view of ``text`` (itself, with no maps, when nothing needed doing)."""
+    maps: list[OffsetMap] = []
+    if not text.isascii():
+        text, offset_map = _rewrite(text, _unicode_replacements(text))
+        if offset_map.pieces:
+            maps.append(offset_map)
+    if _SEPARATORS.search(text) is not None:
+        text, offset_map = _rewrite(text, _separator_replacements(text))
+        if offset_map.pieces:
+            maps.append(offset_map)
+    return NormalizedView(text, tuple(maps))
+
+
+def _rewrite(text: str, replacements: list[tuple[int, int, str]]) -> tuple[str, OffsetMap]:
+    """Apply sorted, non-overlapping ``(start, end, new text)`` replacements."""
+    out: list[str] = []
+    offset_map = OffsetMap()
+    cursor = 0
+    length = 0
+    for start, end, new in replacements:
+        out.append(text[cursor:start])
+        length += start - cursor
+        offset_map.add(_Piece(length, length + len(new), start, end))
+        out.append(new)
+        length += len(new)
+        cursor = end
+    out.append(text[cursor:])
+    return "".join(out), offset_map
+
+
+def _unicode_replacements(text: str) -> list[tuple[int, int, str]]:
+    replacements: list[tuple[int, int, str]] = []
+    fold_in: dict[int, bool] = {}  # position → fold to upper case (the word is in capitals)
+    for word in _WORD_WITH_NON_ASCII.finditer(text):
+        letters = [ch for ch in word.group() if ch.isalnum()]
+        confusables = [ch for ch in letters if ch in HOMOGLYPHS]
+        latin = [ch for ch in letters if ch.isascii() and ch.isalpha()]
+        if confusables and (
+            latin or any(ch.isdigit() for ch in letters) or len(confusables) == len(letters)
+        ):
+            upper = len(latin) > 1 and all(ch.isupper() for ch in latin)
+            fold_in.update(dict.fromkeys(range(word.start(), word.end()), upper))
+    for match in _NON_ASCII.finditer(text):
+        ch = match.group()
+        position = match.start()
+        if position in fold_in and ch in HOMOGLYPHS:
+            new = HOMOGLYPHS[ch].upper() if fold_in[position] else HOMOGLYPHS[ch]
+        elif unicodedata.category(ch) in ("Cf", "Mn"):
+            new = ""
+        else:
+            new = unicodedata.normalize("NFKC", ch)
+        if new != ch:
+            replacements.append((position, position + 1, new))
+    return replacements
+
+
+def _separator_replacements(text: str) -> list[tuple[int, int, str]]:
+    replacements: list[tuple[int, int, str]] = []
+    for match in _SEPARATORS.finditer(text):
+        kind = match.lastgroup
+        if kind in ("at", "at_word"):
+            new = "@"
+        elif kind in ("dot", "dot_word"):
+            new = "."
+        elif kind == "spelled":
+            new = "".join(
+                _DIGIT_WORDS[w.group().lower()] for w in _SPELLED_WORD.finditer(match.group())
+            )
+        else:  # spaced digits: drop the blanks, keep dashes, dots and slashes as groups
+            new = "".join(ch for ch in match.group() if not ch.isspace())
+        replacements.append((match.start(), match.end(), new))
+    return replacements

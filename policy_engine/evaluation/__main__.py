@@ -1,0 +1,5 @@
+import sys
+
+from policy_engine.evaluation.run import main
+
+sys.exit(main())
