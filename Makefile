@@ -19,6 +19,7 @@ serve: $(STAMP)
 	$(BIN)/policy-engine serve
 
 test: $(STAMP)
+	./scripts/ensure-postgres.sh
 	$(BIN)/ruff check policy_engine tests bench
 	$(BIN)/ruff format --check policy_engine tests bench
 	$(BIN)/mypy

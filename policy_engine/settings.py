@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     #: API keys created at start, ``role:KEY,role:KEY`` (roles: gateway, auditor, admin).
     bootstrap_keys: str = Field(default="", repr=False)
+    #: Audit: sign a checkpoint of the log's head after this many records ...
+    checkpoint_every: int = Field(default=1000, ge=1, le=10_000_000)
+    #: ... or this many seconds after the last checkpoint, whichever comes first.
+    checkpoint_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    #: Audit: Ed25519 private key (PEM) signing checkpoints; created (0600) with a
+    #: ``.pub`` beside it on first start when missing.
+    audit_signing_key_file: Path = Path("var/audit-signing.key")
 
     @field_validator("bootstrap_keys")
     @classmethod
@@ -53,8 +60,15 @@ class Settings(BaseSettings):
     @field_validator("audit_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
+        if value.startswith(("postgresql://", "postgres://")):
+            if value in ("postgresql://", "postgres://"):
+                raise ValueError("postgresql:// needs a host or database, e.g. postgresql://h/db")
+            return value
         if not value.startswith("sqlite:///"):
-            raise ValueError("must look like sqlite:///PATH (e.g. sqlite:///var/audit.db)")
+            raise ValueError(
+                "must look like sqlite:///PATH (e.g. sqlite:///var/audit.db)"
+                " or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+            )
         if value == "sqlite:///":
             raise ValueError("sqlite:/// needs a file path")
         return value

@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.pg_cluster import pg_cluster, postgres_url  # noqa: F401  (fixtures)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
