@@ -13,6 +13,7 @@ from policy_engine.audit import SQLiteAuditStore
 from policy_engine.audit.checkpoints import CheckpointPolicy
 from policy_engine.audit.postgres_store import PostgresAuditStore
 from policy_engine.audit.signing import Signer, load_or_create_signer
+from policy_engine.audit.sql_store import SqlAuditStore
 from policy_engine.catalog import Catalog, load_catalog
 from policy_engine.detection import build_detector
 from policy_engine.digest import Digester, load_or_create_key
@@ -54,7 +55,10 @@ def build_audit_store(settings: Settings, *, signing: bool = True) -> AuditStore
         raise ConfigError(f"PE_AUDIT_URL: unsupported store {scheme!r}") from None
     signer = load_or_create_signer(settings.audit_signing_key_file) if signing else None
     policy = CheckpointPolicy(every=settings.checkpoint_every, seconds=settings.checkpoint_seconds)
-    return factory(settings, signer, policy)
+    store = factory(settings, signer, policy)
+    if isinstance(store, SqlAuditStore):
+        store.start_checkpoint_timer()
+    return store
 
 
 def build_evaluator(settings: Settings, catalog: Catalog) -> PolicyEvaluator:

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.audit_support import backend, signer  # noqa: F401  (fixtures)
 from tests.pg_cluster import pg_cluster, postgres_url  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent

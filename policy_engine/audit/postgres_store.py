@@ -125,6 +125,7 @@ class PostgresAuditStore(SqlAuditStore):
         return not in_recovery
 
     def close(self) -> None:
+        self.stop_checkpoint_timer()
         with self._lock:
             self._closed = True
             if self._conn is not None:

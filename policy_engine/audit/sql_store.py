@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -25,6 +26,9 @@ from policy_engine.audit.checkpoints import Checkpoint, CheckpointPolicy, utc_no
 from policy_engine.audit.filters import AuditFilters
 from policy_engine.audit.signing import Signer
 from policy_engine.errors import AuditError
+from policy_engine.logs import get_logger
+
+log = get_logger("policy_engine.audit")
 
 
 class Tx(Protocol):
@@ -129,6 +133,28 @@ class SqlAuditStore:
         self.name = name
         self.signer = signer
         self.checkpoint_policy = checkpoint_policy or CheckpointPolicy()
+        self._timer_stop = threading.Event()
+        self._timer: threading.Thread | None = None
+
+    def start_checkpoint_timer(self) -> None:
+        """Sign the head every ``checkpoint_policy.seconds`` even when no append comes."""
+        if self.signer is None or self._timer is not None:
+            return
+        self._timer = threading.Thread(target=self._tick, name="audit-checkpoints", daemon=True)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        interval = max(0.2, min(self.checkpoint_policy.seconds / 2, 30.0))
+        while not self._timer_stop.wait(interval):
+            try:
+                self.checkpoint()
+            except AuditError as exc:
+                log.warning("checkpoint_failed", error=str(exc))
+
+    def stop_checkpoint_timer(self) -> None:
+        self._timer_stop.set()
+        if self._timer is not None and self._timer is not threading.current_thread():
+            self._timer.join(timeout=10)
 
     # ------------------------------------------------------------------ subclass hooks
 

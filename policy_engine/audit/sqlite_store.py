@@ -107,5 +107,6 @@ class SQLiteAuditStore(SqlAuditStore):
                 return False
 
     def close(self) -> None:
+        self.stop_checkpoint_timer()
         with self._lock:
             self._db.close()

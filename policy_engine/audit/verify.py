@@ -44,6 +44,7 @@ class VerifyReport:
     problem: Problem | None = None
     detail: str = ""
     last_hash: str = GENESIS_HASH
+    last_sequence: int = 0
     checkpoints: int = 0
     hashes_at: Mapping[int, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -69,14 +70,16 @@ def verify_rows(
     *,
     remember: Container[int] = (),
     progress: Progress | None = None,
+    first_sequence: int = 1,
+    prev_hash: str = GENESIS_HASH,
 ) -> VerifyReport:
     """Check rows ``(stored sequence, record JSON)`` given in stored sequence order.
 
     ``remember``: sequences whose hashes the report keeps (for checkpoint checks);
-    ``progress`` is called with the count every 10,000 records.
+    ``progress`` is called with the count every 10,000 records. An excerpt of the log
+    (an export) starts at ``first_sequence`` after a record whose hash is ``prev_hash``.
     """
-    expected_sequence = 1
-    prev_hash = GENESIS_HASH
+    expected_sequence = first_sequence
     count = 0
     kept: dict[int, str] = {}
     for stored_sequence, text in rows:
@@ -128,7 +131,9 @@ def verify_rows(
         count += 1
         if progress is not None and count % 10_000 == 0:
             progress(count)
-    return VerifyReport(True, count, last_hash=prev_hash, hashes_at=kept)
+    return VerifyReport(
+        True, count, last_hash=prev_hash, last_sequence=expected_sequence - 1, hashes_at=kept
+    )
 
 
 def verify_checkpoints(
@@ -160,14 +165,14 @@ def verify_checkpoints(
                 f"{where}: the signature does not verify with {checkpoint.key_id}"
                 " (the checkpoint was altered or not signed by the service)",
             )
-        if checkpoint.sequence > chain.count:
+        end = chain.last_sequence
+        if checkpoint.sequence > end:
             return _failed(
                 chain,
                 checkpoint.sequence,
                 "truncated",
                 f"a signed checkpoint covers records up to {checkpoint.sequence} but the log"
-                f" ends at {chain.count}: records {chain.count + 1}..{checkpoint.sequence}"
-                " were removed",
+                f" ends at {end}: records {end + 1}..{checkpoint.sequence} were removed",
             )
         if chain.hashes_at.get(checkpoint.sequence) != checkpoint.hash:
             return _failed(
@@ -178,21 +183,35 @@ def verify_checkpoints(
                 " (the chain was rewritten up to here)",
             )
         checked += 1
-    if head_sequence is not None and head_sequence > chain.count:
+    end = chain.last_sequence
+    if head_sequence is not None and head_sequence > end:
         return _failed(
             chain,
             head_sequence,
             "truncated",
             f"the store's head row says {head_sequence} records were appended but the log"
-            f" ends at {chain.count}: records {chain.count + 1}..{head_sequence} were removed",
+            f" ends at {end}: records {end + 1}..{head_sequence} were removed",
         )
     return VerifyReport(
-        True, chain.count, last_hash=chain.last_hash, checkpoints=checked, hashes_at={}
+        True,
+        chain.count,
+        last_hash=chain.last_hash,
+        last_sequence=end,
+        checkpoints=checked,
+        hashes_at={},
     )
 
 
 def _failed(chain: VerifyReport, sequence: int, problem: Problem, detail: str) -> VerifyReport:
-    return VerifyReport(False, chain.count, sequence, problem, detail, last_hash=chain.last_hash)
+    return VerifyReport(
+        False,
+        chain.count,
+        sequence,
+        problem,
+        detail,
+        last_hash=chain.last_hash,
+        last_sequence=chain.last_sequence,
+    )
 
 
 def verify_store(
