@@ -25,6 +25,7 @@ from ulid import ULID
 
 from policy_engine import __version__
 from policy_engine.access import KeyRing
+from policy_engine.api.audit_routes import router as audit_router
 from policy_engine.engine import Engine, describe_validation_error
 from policy_engine.errors import AccessError, AuditError, RequestError
 from policy_engine.logs import get_logger
@@ -170,6 +171,8 @@ def create_app(
                 " retry later",
             )
         return JSONResponse(decision.model_dump(mode="json"))
+
+    app.include_router(audit_router)
 
     @app.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:
