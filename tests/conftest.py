@@ -32,6 +32,7 @@ def engine_env(workdir: Path, **extra: str) -> dict[str, str]:
     env.update(
         PE_AUDIT_URL=f"sqlite:///{workdir / 'audit.db'}",
         PE_HMAC_KEY_FILE=str(workdir / "hmac.key"),
+        PE_AUDIT_SIGNING_KEY_FILE=str(workdir / "audit-signing.key"),
         PE_POLICIES_DIR=str(ROOT / "policies"),
         PE_DETECTORS_DIR=str(ROOT / "detectors"),
         PE_CATALOG=str(ROOT / "examples" / "catalog.yaml"),
