@@ -37,9 +37,11 @@ def replay(
     Uses the embedded evaluator with the configured catalog (PE_CATALOG). Decisions whose
     detection failed are skipped (their findings are unknown).
     """
+    from policy_engine.audit.replay import input_members_read
     from policy_engine.audit.replay import replay as run_replay
     from policy_engine.bootstrap import POLICY_EVALUATORS
     from policy_engine.catalog import load_catalog
+    from policy_engine.policy import EmbeddedEvaluator
 
     settings = settings_or_fail()
     window = make_filters(since=since, until=until)
@@ -47,11 +49,21 @@ def replay(
         evaluator = POLICY_EVALUATORS["embedded"](policies_dir, load_catalog(settings.catalog))
     except PolicyEngineError as exc:
         fail(f"--policies {policies_dir}: {exc}")
+    members = (
+        input_members_read(evaluator.policy_set.modules)
+        if isinstance(evaluator, EmbeddedEvaluator)
+        else None
+    )
     with open_store(settings) as store:
         bounds = store.sequence_range(window)
         total = 0 if bounds is None else bounds[1] - bounds[0] + 1
         with progress_bar("replaying", total, enabled=progress) as update:
-            report = run_replay(store.iter_query(window), evaluator, progress=update)
+            report = run_replay(
+                store.iter_query(window),
+                evaluator,
+                progress=update,
+                members_read=members,
+            )
     result = {"since": window.since, "until": window.until, **report.to_dict()}
     if fmt == "json":
         click.echo(json.dumps(result, indent=2))

@@ -5,12 +5,19 @@ keyed digest), the findings (types, categories, counts, scores: never values) an
 content's length. :func:`policy_input_of` rebuilds that input exactly as the engine
 built it; :func:`replay` evaluates it under the candidate evaluator and compares the
 segment with the recorded one. Records whose detection failed hold no findings and
-are skipped. Identical inputs are evaluated once.
+are skipped.
+
+Identical inputs are evaluated once. When the candidate's modules read only some
+top-level members of ``input`` (found by :func:`input_members_read`: every mention of
+``input`` is ``input.<name>``), inputs that differ only in the other members (typically
+``content``, the length) share one evaluation: the evaluator is deterministic and
+cannot see the difference.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +30,22 @@ from policy_engine.models import Finding, PolicyResult, RequestContext
 from policy_engine.ports import PolicyEvaluator
 
 EXAMPLES_PER_CHANGE = 5
+_INPUT_MENTION = re.compile(r"\binput\b(\.([A-Za-z_][A-Za-z0-9_]*))?")
+
+
+def input_members_read(modules: Mapping[str, str]) -> frozenset[str] | None:
+    """Top-level input members the modules can read; None if they may read all of it.
+
+    Conservative: any mention of ``input`` other than ``input.<name>`` (``input[k]``,
+    ``walk(input)``, ``import input`` …) counts as reading everything.
+    """
+    members: set[str] = set()
+    for source in modules.values():
+        for match in _INPUT_MENTION.finditer(source):
+            if match.group(2) is None:
+                return None
+            members.add(match.group(2))
+    return frozenset(members)
 
 
 def policy_input_of(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -86,7 +109,10 @@ def replay(
     evaluator: PolicyEvaluator,
     *,
     progress: Callable[[int], None] | None = None,
+    members_read: frozenset[str] | None = None,
 ) -> ReplayReport:
+    """Compare each record's segment with the candidate's; ``members_read`` as returned by
+    :func:`input_members_read` for the candidate's modules (None: the whole input)."""
     report = ReplayReport(candidate_revision=evaluator.revision)
     cache: dict[str, PolicyResult | None] = {}
     for record in records:
@@ -102,7 +128,12 @@ def replay(
         except ValueError:
             report.errors += 1
             continue
-        key = json.dumps(policy_input, sort_keys=True, separators=(",", ":"))
+        seen = (
+            policy_input
+            if members_read is None
+            else {k: v for k, v in policy_input.items() if k in members_read}
+        )
+        key = json.dumps(seen, sort_keys=True, separators=(",", ":"))
         if key not in cache:
             try:
                 cache[key] = evaluator.evaluate(policy_input)

@@ -87,3 +87,19 @@ def test_checkpoint_policy_every_n_or_t_seconds() -> None:
     assert policy.due(10, 0, recent, now)
     assert policy.due(11, 10, old, now)
     assert not policy.due(10, 10, old, now)  # the head is already signed
+
+
+def test_input_members_read_is_conservative() -> None:
+    from policy_engine.audit.replay import input_members_read
+
+    assert input_members_read(
+        {"a.rego": "x if input.context.tenant == 1\ny if input.findings"}
+    ) == {
+        "context",
+        "findings",
+    }
+    assert (
+        input_members_read({"a.rego": "x if input.context", "b.rego": "y := walk(input)"}) is None
+    )
+    assert input_members_read({"a.rego": 'x := input["content"]'}) is None
+    assert input_members_read({"a.rego": "import input\nx if input.context"}) is None
