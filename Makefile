@@ -34,6 +34,7 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.decide_latency
+	$(BIN)/python -m bench.audit_speed
 
 clean:
 	rm -rf $(VENV) var

@@ -7,11 +7,11 @@ built it; :func:`replay` evaluates it under the candidate evaluator and compares
 segment with the recorded one. Records whose detection failed hold no findings and
 are skipped.
 
-Identical inputs are evaluated once. When the candidate's modules read only some
-top-level members of ``input`` (found by :func:`input_members_read`: every mention of
-``input`` is ``input.<name>``), inputs that differ only in the other members (typically
-``content``, the length) share one evaluation: the evaluator is deterministic and
-cannot see the difference.
+Identical inputs are evaluated once. When the candidate's modules read only some parts
+of ``input`` (found by :func:`input_members_read`: every mention of ``input`` is a path
+``input.a.b``), inputs that differ only elsewhere (the content's length, the user's
+digest …) share one evaluation: the evaluator is deterministic and cannot see the
+difference.
 """
 
 from __future__ import annotations
@@ -30,22 +30,80 @@ from policy_engine.models import Finding, PolicyResult, RequestContext
 from policy_engine.ports import PolicyEvaluator
 
 EXAMPLES_PER_CHANGE = 5
-_INPUT_MENTION = re.compile(r"\binput\b(\.([A-Za-z_][A-Za-z0-9_]*))?")
+_INPUT_MENTION = re.compile(r"\binput\b((?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
+
+#: What a policy may read of its input: top-level member → None (all of it) or the
+#: nested paths it reads, e.g. ``{"findings": None, "context": {("tenant",)}}``.
+InputPaths = dict[str, set[tuple[str, ...]] | None]
 
 
-def input_members_read(modules: Mapping[str, str]) -> frozenset[str] | None:
-    """Top-level input members the modules can read; None if they may read all of it.
+def input_members_read(modules: Mapping[str, str]) -> InputPaths | None:
+    """The parts of ``input`` the modules can read; None if they may read all of it.
 
-    Conservative: any mention of ``input`` other than ``input.<name>`` (``input[k]``,
-    ``walk(input)``, ``import input`` …) counts as reading everything.
+    Conservative: a mention of bare ``input`` (``input[k]``, ``walk(input)``, ``import
+    input``) reads everything; ``input.a.b`` reads ``a.b`` and all below it, and a chain
+    followed by ``[`` reads everything below the chain.
     """
-    members: set[str] = set()
-    for source in modules.values():
+    paths: InputPaths = {}
+    for module in modules.values():
+        source = _without_comments(module)
         for match in _INPUT_MENTION.finditer(source):
-            if match.group(2) is None:
+            chain = tuple(part for part in match.group(1).split(".") if part)
+            if not chain:
                 return None
-            members.add(match.group(2))
-    return frozenset(members)
+            top, rest = chain[0], chain[1:]
+            if not rest or paths.get(top, set()) is None:
+                paths[top] = None
+            else:
+                known = paths.setdefault(top, set())
+                assert known is not None
+                known.add(rest)
+    return paths
+
+
+def _without_comments(source: str) -> str:
+    """Rego source with ``#`` comments blanked (strings are kept)."""
+    lines = []
+    for line in source.splitlines():
+        quote = ""
+        escaped = False
+        cut = len(line)
+        for index, char in enumerate(line):
+            if escaped:
+                escaped = False
+            elif quote == '"' and char == "\\":
+                escaped = True
+            elif quote:
+                quote = "" if char == quote else quote
+            elif char in '"`':
+                quote = char
+            elif char == "#":
+                cut = index
+                break
+        lines.append(line[:cut])
+    return "\n".join(lines)
+
+
+def project(policy_input: Mapping[str, Any], paths: InputPaths) -> dict[str, Any]:
+    """The part of an input that policies reading only ``paths`` can see."""
+    seen: dict[str, Any] = {}
+    for top, nested in paths.items():
+        if top not in policy_input:
+            continue
+        value = policy_input[top]
+        if nested is None or not isinstance(value, Mapping):
+            seen[top] = value
+            continue
+        seen[top] = {".".join(path): _dig(value, path) for path in sorted(nested)}
+    return seen
+
+
+def _dig(value: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(value, Mapping) or part not in value:
+            return "\x00absent"
+        value = value[part]
+    return value
 
 
 def policy_input_of(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -109,7 +167,7 @@ def replay(
     evaluator: PolicyEvaluator,
     *,
     progress: Callable[[int], None] | None = None,
-    members_read: frozenset[str] | None = None,
+    members_read: InputPaths | None = None,
 ) -> ReplayReport:
     """Compare each record's segment with the candidate's; ``members_read`` as returned by
     :func:`input_members_read` for the candidate's modules (None: the whole input)."""
@@ -128,11 +186,7 @@ def replay(
         except ValueError:
             report.errors += 1
             continue
-        seen = (
-            policy_input
-            if members_read is None
-            else {k: v for k, v in policy_input.items() if k in members_read}
-        )
+        seen = policy_input if members_read is None else project(policy_input, members_read)
         key = json.dumps(seen, sort_keys=True, separators=(",", ":"))
         if key not in cache:
             try:

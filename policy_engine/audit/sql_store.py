@@ -13,7 +13,6 @@ writers form one total order), ``schema_version``.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,7 +20,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from policy_engine.audit.chain import GENESIS_HASH, canonical_json, seal
+from policy_engine.audit.chain import GENESIS_HASH, canonical_json, parse_record, seal
 from policy_engine.audit.checkpoints import Checkpoint, CheckpointPolicy, utc_now_text
 from policy_engine.audit.filters import AuditFilters
 from policy_engine.audit.signing import Signer
@@ -82,7 +81,7 @@ def backfill_v2(tx: Tx) -> None:
     last = (0, GENESIS_HASH)
     for sequence, text in tx.execute("SELECT sequence, record FROM decisions ORDER BY sequence"):
         try:
-            record = json.loads(text)
+            record = parse_record(text)
         except ValueError:
             continue  # left for verify to report
         _index(tx, int(sequence), record, update=True)
@@ -286,7 +285,7 @@ class SqlAuditStore:
 
     def records(self, after_sequence: int = 0) -> Iterator[dict[str, Any]]:
         for _, text in self.rows(after_sequence):
-            record: dict[str, Any] = json.loads(text)
+            record: dict[str, Any] = parse_record(text)
             yield record
 
     def count(self) -> int:
@@ -313,7 +312,7 @@ class SqlAuditStore:
     def get(self, decision_id: str) -> dict[str, Any] | None:
         with self._transaction(write=False) as tx:
             rows = tx.execute("SELECT record FROM decisions WHERE decision_id = ?", (decision_id,))
-        return json.loads(rows[0][0]) if rows else None
+        return parse_record(rows[0][0]) if rows else None
 
     def query(
         self, filters: AuditFilters, *, after_sequence: int = 0, limit: int = 100
@@ -326,7 +325,7 @@ class SqlAuditStore:
                 " ORDER BY sequence LIMIT ?",
                 [after_sequence, *params, limit],
             )
-        return [json.loads(text) for (text,) in rows]
+        return [parse_record(text) for (text,) in rows]
 
     def iter_query(self, filters: AuditFilters, batch: int = 2000) -> Iterator[dict[str, Any]]:
         """Every matching record, in sequence order, read in batches."""
@@ -362,7 +361,7 @@ class SqlAuditStore:
                     [after, *params, pattern],
                 )
             for _, text in rows:
-                yield json.loads(text)
+                yield parse_record(text)
             if len(rows) < 2000:
                 return
             after = int(rows[-1][0])

@@ -10,14 +10,13 @@ the log must not end before the last checkpoint (a truncated tail).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from policy_engine.audit.chain import GENESIS_HASH, record_hash
+from policy_engine.audit.chain import GENESIS_HASH, parse_record, record_hash
 from policy_engine.audit.checkpoints import Checkpoint
 from policy_engine.audit.signing import signature_valid
 from policy_engine.ports import AuditStore
@@ -84,7 +83,7 @@ def verify_rows(
     kept: dict[int, str] = {}
     for stored_sequence, text in rows:
         try:
-            record = json.loads(text)
+            record = parse_record(text)
             claimed_sequence = int(record["sequence"])
             claimed_prev = str(record["prev_hash"])
             claimed_hash = str(record["hash"])

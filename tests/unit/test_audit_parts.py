@@ -90,14 +90,18 @@ def test_checkpoint_policy_every_n_or_t_seconds() -> None:
 
 
 def test_input_members_read_is_conservative() -> None:
-    from policy_engine.audit.replay import input_members_read
+    from policy_engine.audit.replay import input_members_read, project
 
+    read = input_members_read(
+        {"a.rego": "# the whole input, said a comment\nx if input.context.tenant == 1",
+         "b.rego": 'y if { some f in input.findings; f.type == "#" }'}
+    )  # fmt: skip
+    assert read == {"context": {("tenant",)}, "findings": None}
+    policy_input = {"context": {"tenant": "acme", "user": "u"}, "findings": [1], "content": 5}
+    assert project(policy_input, read) == {"context": {"tenant": "acme"}, "findings": [1]}
     assert input_members_read(
-        {"a.rego": "x if input.context.tenant == 1\ny if input.findings"}
-    ) == {
-        "context",
-        "findings",
-    }
+        {"a.rego": "x if input.context.tenant", "b.rego": "y := input.context"}
+    ) == {"context": None}
     assert (
         input_members_read({"a.rego": "x if input.context", "b.rego": "y := walk(input)"}) is None
     )
