@@ -19,21 +19,15 @@ from psycopg.conninfo import conninfo_to_dict
 
 from policy_engine.audit.checkpoints import CheckpointPolicy
 from policy_engine.audit.signing import Signer
-from policy_engine.audit.sql_store import Migration, SqlAuditStore, Tx, backfill_v2, statements
+from policy_engine.audit.sql_store import (
+    Migration,
+    SqlAuditStore,
+    Tx,
+    backfill_v2,
+    schema_v1,
+    statements,
+)
 from policy_engine.errors import AuditError
-
-_V1 = [
-    """CREATE TABLE decisions (
-        sequence    BIGINT PRIMARY KEY,
-        decision_id TEXT NOT NULL UNIQUE,
-        time        TEXT NOT NULL,
-        segment     TEXT NOT NULL,
-        outcome     TEXT NOT NULL,
-        record      TEXT NOT NULL,
-        hash        TEXT NOT NULL
-    )""",
-    "CREATE INDEX decisions_time ON decisions (time)",
-]
 
 #: Key of the advisory lock that serializes migrations ("pe-audit" in ASCII).
 _MIGRATION_LOCK = 0x70652D6175646974
@@ -98,7 +92,7 @@ class PostgresAuditStore(SqlAuditStore):
         return self._conn
 
     def migrations(self) -> dict[int, Migration]:
-        return {1: statements(_V1), 2: backfill_v2}
+        return {1: statements(schema_v1("BIGINT")), 2: backfill_v2}
 
     def _lock_schema(self, tx: Tx) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))

@@ -40,6 +40,23 @@ class Tx(Protocol):
 
 Migration = Callable[[Tx], None]
 
+
+def schema_v1(sequence_type: str) -> list[str]:
+    """Version 1: the decisions table (``sequence_type``: INTEGER on SQLite, the rowid)."""
+    return [
+        f"""CREATE TABLE decisions (
+            sequence    {sequence_type} PRIMARY KEY,
+            decision_id TEXT NOT NULL UNIQUE,
+            time        TEXT NOT NULL,
+            segment     TEXT NOT NULL,
+            outcome     TEXT NOT NULL,
+            record      TEXT NOT NULL,
+            hash        TEXT NOT NULL
+        )""",
+        "CREATE INDEX decisions_time ON decisions (time)",
+    ]
+
+
 #: Version 2, the same on both databases: filter columns, side tables, checkpoints, head.
 SHARED_MIGRATION_2 = [
     "ALTER TABLE decisions ADD COLUMN tenant TEXT",

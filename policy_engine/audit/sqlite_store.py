@@ -16,23 +16,17 @@ from typing import Any
 
 from policy_engine.audit.checkpoints import CheckpointPolicy
 from policy_engine.audit.signing import Signer
-from policy_engine.audit.sql_store import Migration, SqlAuditStore, Tx, backfill_v2, statements
+from policy_engine.audit.sql_store import (
+    Migration,
+    SqlAuditStore,
+    Tx,
+    backfill_v2,
+    schema_v1,
+    statements,
+)
 from policy_engine.errors import AuditError
 
 SCHEMA_VERSION = 2
-
-_V1 = [
-    """CREATE TABLE decisions (
-        sequence    INTEGER PRIMARY KEY,
-        decision_id TEXT NOT NULL UNIQUE,
-        time        TEXT NOT NULL,
-        segment     TEXT NOT NULL,
-        outcome     TEXT NOT NULL,
-        record      TEXT NOT NULL,
-        hash        TEXT NOT NULL
-    )""",
-    "CREATE INDEX decisions_time ON decisions (time)",
-]
 
 
 class _SQLiteTx:
@@ -73,7 +67,7 @@ class SQLiteAuditStore(SqlAuditStore):
         self.migrate()
 
     def migrations(self) -> dict[int, Migration]:
-        return {1: statements(_V1), 2: backfill_v2}
+        return {1: statements(schema_v1("INTEGER")), 2: backfill_v2}
 
     @contextlib.contextmanager
     def _transaction(self, *, write: bool) -> Iterator[Tx]:

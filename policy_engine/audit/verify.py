@@ -49,7 +49,10 @@ class VerifyReport:
 
     def summary(self) -> str:
         if self.ok:
-            signed = f", {self.checkpoints} signed checkpoints valid" if self.checkpoints else ""
+            plural = "s" if self.checkpoints != 1 else ""
+            signed = (
+                f", {self.checkpoints} signed checkpoint{plural} valid" if self.checkpoints else ""
+            )
             return f"OK: {self.count} records, hash chain intact{signed}"
         return f"FAILED at sequence {self.sequence}: {self.problem}: {self.detail}"
 

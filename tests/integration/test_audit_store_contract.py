@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 
-from policy_engine.audit import GENESIS_HASH, verify_store
+from policy_engine.audit import (
+    GENESIS_HASH,
+    SQLiteAuditStore,
+    canonical_json,
+    seal,
+    verify_store,
+)
 from policy_engine.audit.checkpoints import utc_now_text
 from policy_engine.audit.filters import AuditFilters
 from policy_engine.audit.signing import Signer, signature_valid
+from policy_engine.audit.sql_store import schema_v1
 from policy_engine.errors import AuditError
 from tests.audit_support import Backend, entry
 
@@ -203,3 +212,29 @@ def test_checkpoint_after_t_seconds_even_without_appends(backend: Backend, signe
         deadline.wait(0.1)
     store.close()
     assert [c.sequence for c in backend.open().checkpoints()] == [2]
+
+
+def test_a_version_1_sqlite_log_is_upgraded_in_place(tmp_path: Path) -> None:
+    """A log written before checkpoints and filter columns existed keeps working."""
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    for sql in [*schema_v1("INTEGER"), "CREATE TABLE schema_version (version INTEGER)"]:
+        db.execute(sql)
+    db.execute("INSERT INTO schema_version VALUES (1)")
+    prev = GENESIS_HASH
+    for n in (1, 2, 3):
+        record = seal(entry(n), n, prev)
+        prev = record["hash"]
+        db.execute(
+            "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (n, record["decision_id"], record["time"], record["segment"], record["outcome"],
+             canonical_json(record), prev),
+        )  # fmt: skip
+    db.commit()
+    db.close()
+    store = SQLiteAuditStore(path)
+    assert store.head() == (3, prev)
+    assert [r["sequence"] for r in store.query(AuditFilters(tenant="globex"))] == [1]
+    assert [r["sequence"] for r in store.query(AuditFilters(rule="isolation.sensitive_pii"))] == [2]
+    assert store.append(entry(4))["prev_hash"] == prev
+    assert verify_store(store, {}).ok
