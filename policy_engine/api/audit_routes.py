@@ -22,7 +22,8 @@ from policy_engine.audit.filters import (
     decode_cursor,
     encode_cursor,
 )
-from policy_engine.errors import RequestError
+from policy_engine.errors import AuditError, RequestError
+from policy_engine.logs import get_logger
 from policy_engine.models import ErrorBody
 from policy_engine.ports import AuditStore
 
@@ -30,8 +31,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No key or an unknown key"},
     403: {"model": ErrorBody, "description": "The key is not an auditor's"},
     422: {"model": ErrorBody, "description": "A filter, the cursor or the limit is invalid"},
+    503: {"model": ErrorBody, "description": "The audit log cannot be read now"},
 }
 
+log = get_logger("policy_engine.api.audit")
 router = APIRouter(prefix="/audit", tags=["audit"], responses=_ERRORS)
 Auditor = Annotated[Principal, Depends(require_role("auditor"))]
 
@@ -56,6 +59,11 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content=body.model_dump())
 
 
+def _unavailable() -> JSONResponse:
+    log.error("audit_read_failed")
+    return _error(503, "audit_unavailable", "the audit log cannot be read now; retry later")
+
+
 @router.get("/decisions", response_model=DecisionsPage, summary="Decisions matching filters")
 async def list_decisions(
     request: Request, query: Annotated[DecisionsQuery, Query()], _: Auditor
@@ -65,9 +73,12 @@ async def list_decisions(
     except RequestError as exc:
         return _error(422, "invalid_cursor", str(exc))
     filters = AuditFilters(**query.model_dump(exclude={"cursor", "limit"}))
-    records = await run_in_threadpool(
-        _store(request).query, filters, after_sequence=after, limit=query.limit
-    )
+    try:
+        records = await run_in_threadpool(
+            _store(request).query, filters, after_sequence=after, limit=query.limit
+        )
+    except AuditError:
+        return _unavailable()
     more = len(records) == query.limit
     return DecisionsPage(
         decisions=records,
@@ -85,7 +96,10 @@ async def get_decision(
     decision_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
     _: Auditor,
 ) -> Any:
-    record = await run_in_threadpool(_store(request).get, decision_id)
+    try:
+        record = await run_in_threadpool(_store(request).get, decision_id)
+    except AuditError:
+        return _unavailable()
     if record is None:
         return _error(404, "not_found", f"no decision with id {decision_id} in the audit log")
     return record
