@@ -257,3 +257,14 @@ def test_replay_with_a_broken_candidate_says_so(logged: tuple[Path, list[dict[st
     result = cli(workdir, "replay", "--policies", str(broken), "--since", "2020-01-01")
     assert result.returncode == 2
     assert "--policies" in result.stderr
+
+
+def test_checkpoint_on_demand_signs_the_head_once(tmp_path: Path) -> None:
+    seed(tmp_path, 3)
+    first = cli(tmp_path, "audit", "checkpoint")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("signed checkpoint at sequence 3 (ed25519:")
+    again = cli(tmp_path, "audit", "checkpoint")
+    assert again.stdout.startswith("no new checkpoint")
+    verified = cli(tmp_path, "audit", "verify")
+    assert verified.stdout.strip() == "OK: 3 records, hash chain intact, 1 signed checkpoint valid"
