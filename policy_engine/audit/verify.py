@@ -67,6 +67,75 @@ def _fast_hash(text: str, claimed_hash: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+def _fast_claims(text: str) -> tuple[int, str, str] | None:
+    """``(sequence, prev_hash, hash)`` read from canonical text without parsing it.
+
+    Top-level keys are sorted and no nested object of a record has these keys, so the
+    last occurrence of each is the top-level one. Only a shortcut: whatever it cannot
+    read, or whatever does not then check out, goes through the full parse.
+    """
+    at_sequence = text.rfind('"sequence":')
+    at_prev = text.rfind('"prev_hash":"')
+    at_hash = text.rfind(',"hash":"')
+    if at_sequence < 0 or at_prev < 0 or at_hash < 0:
+        return None
+    digits_start = at_sequence + 11
+    digits_end = digits_start
+    while digits_end < len(text) and text[digits_end].isdigit():
+        digits_end += 1
+    prev = text[at_prev + 13 : at_prev + 77]
+    claimed = text[at_hash + 9 : at_hash + 73]
+    if digits_end == digits_start or text[at_prev + 77 : at_prev + 78] != '"':
+        return None
+    if text[at_hash + 73 : at_hash + 74] != '"':
+        return None
+    return int(text[digits_start:digits_end]), prev, claimed
+
+
+def _check_record(
+    stored_sequence: int, text: str, expected_sequence: int, prev_hash: str, count: int
+) -> tuple[str, VerifyReport | None]:
+    """Full check of one row: its hash, or the report naming what is wrong."""
+    try:
+        record = parse_record(text)
+        claimed_sequence = int(record["sequence"])
+        claimed_prev = str(record["prev_hash"])
+        claimed_hash = str(record["hash"])
+    except (ValueError, KeyError, TypeError):
+        return "", VerifyReport(
+            False, count, stored_sequence, "unreadable", "the record is not a valid record"
+        )
+    if stored_sequence != expected_sequence:
+        missing = (
+            f"record {expected_sequence} is missing"
+            if stored_sequence == expected_sequence + 1
+            else f"records {expected_sequence}..{stored_sequence - 1} are missing"
+        )
+        return "", VerifyReport(False, count, expected_sequence, "missing", missing)
+    if claimed_sequence != stored_sequence:
+        return "", VerifyReport(
+            False,
+            count,
+            stored_sequence,
+            "reordered",
+            f"position {stored_sequence} holds record {claimed_sequence}",
+        )
+    if _fast_hash(text, claimed_hash) != claimed_hash and record_hash(record) != claimed_hash:
+        return "", VerifyReport(
+            False, count, stored_sequence, "edited", "the record's content does not match its hash"
+        )
+    if claimed_prev != prev_hash:
+        return "", VerifyReport(
+            False,
+            count,
+            stored_sequence,
+            "broken_chain",
+            "prev_hash does not match the previous record's hash"
+            " (a record before it was replaced or rewritten)",
+        )
+    return claimed_hash, None
+
+
 def verify_rows(
     rows: Iterable[tuple[int, str]],
     *,
@@ -85,47 +154,20 @@ def verify_rows(
     count = 0
     kept: dict[int, str] = {}
     for stored_sequence, text in rows:
-        try:
-            record = parse_record(text)
-            claimed_sequence = int(record["sequence"])
-            claimed_prev = str(record["prev_hash"])
-            claimed_hash = str(record["hash"])
-        except (ValueError, KeyError, TypeError):
-            return VerifyReport(
-                False, count, stored_sequence, "unreadable", "the record is not a valid record"
+        claims = _fast_claims(text)
+        if (
+            claims is not None
+            and stored_sequence == expected_sequence == claims[0]
+            and claims[1] == prev_hash
+            and _fast_hash(text, claims[2]) == claims[2]
+        ):
+            claimed_hash = claims[2]
+        else:
+            claimed_hash, problem = _check_record(
+                stored_sequence, text, expected_sequence, prev_hash, count
             )
-        if stored_sequence != expected_sequence:
-            missing = (
-                f"record {expected_sequence} is missing"
-                if stored_sequence == expected_sequence + 1
-                else f"records {expected_sequence}..{stored_sequence - 1} are missing"
-            )
-            return VerifyReport(False, count, expected_sequence, "missing", missing)
-        if claimed_sequence != stored_sequence:
-            return VerifyReport(
-                False,
-                count,
-                stored_sequence,
-                "reordered",
-                f"position {stored_sequence} holds record {claimed_sequence}",
-            )
-        if _fast_hash(text, claimed_hash) != claimed_hash and record_hash(record) != claimed_hash:
-            return VerifyReport(
-                False,
-                count,
-                stored_sequence,
-                "edited",
-                "the record's content does not match its hash",
-            )
-        if claimed_prev != prev_hash:
-            return VerifyReport(
-                False,
-                count,
-                stored_sequence,
-                "broken_chain",
-                "prev_hash does not match the previous record's hash"
-                " (a record before it was replaced or rewritten)",
-            )
+            if problem is not None:
+                return problem
         if stored_sequence in remember:
             kept[stored_sequence] = claimed_hash
         prev_hash = claimed_hash
