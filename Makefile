@@ -22,6 +22,7 @@ serve: $(STAMP)
 	$(BIN)/policy-engine serve
 
 test: $(STAMP) policy-check
+	./scripts/ensure-postgres.sh
 	$(BIN)/ruff check policy_engine tests bench
 	$(BIN)/ruff format --check policy_engine tests bench
 	$(BIN)/mypy
@@ -61,6 +62,7 @@ eval: $(EVAL_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.decide_latency
+	$(BIN)/python -m bench.audit_speed
 
 clean:
 	rm -rf $(VENV) var

@@ -10,6 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from policy_engine.audit import SQLiteAuditStore
+from policy_engine.audit.checkpoints import CheckpointPolicy
+from policy_engine.audit.postgres_store import PostgresAuditStore
+from policy_engine.audit.signing import Signer, load_or_create_signer
+from policy_engine.audit.sql_store import SqlAuditStore
 from policy_engine.catalog import Catalog, load_catalog
 from policy_engine.detection import build_detector
 from policy_engine.digest import Digester, load_or_create_key
@@ -24,8 +28,18 @@ from policy_engine.settings import Settings, load_settings
 
 log = get_logger("policy_engine.bootstrap")
 
-AUDIT_STORES: dict[str, Callable[[Settings], AuditStore]] = {
-    "sqlite": lambda settings: SQLiteAuditStore(settings.audit_path),
+AuditStoreFactory = Callable[[Settings, Signer | None, CheckpointPolicy], AuditStore]
+
+AUDIT_STORES: dict[str, AuditStoreFactory] = {
+    "sqlite": lambda settings, signer, policy: SQLiteAuditStore(
+        settings.audit_path, signer=signer, checkpoint_policy=policy
+    ),
+    "postgresql": lambda settings, signer, policy: PostgresAuditStore(
+        settings.audit_url, signer=signer, checkpoint_policy=policy
+    ),
+    "postgres": lambda settings, signer, policy: PostgresAuditStore(
+        settings.audit_url, signer=signer, checkpoint_policy=policy
+    ),
 }
 
 POLICY_EVALUATORS: dict[str, Callable[[PolicySet, Settings], PolicyEvaluator]] = {
@@ -40,13 +54,20 @@ def _opa_evaluator(policy_set: PolicySet, settings: Settings) -> PolicyEvaluator
     return OpaEvaluator(policy_set, settings.opa_url, timeout=settings.opa_timeout)
 
 
-def build_audit_store(settings: Settings) -> AuditStore:
+def build_audit_store(settings: Settings, *, signing: bool = True) -> AuditStore:
+    """The configured store; with ``signing`` it signs checkpoints (the key is created
+    on first use). Readers (``audit verify``, ``query`` …) open it without signing."""
     scheme = settings.audit_url.split(":", 1)[0]
     try:
         factory = AUDIT_STORES[scheme]
     except KeyError:
         raise ConfigError(f"PE_AUDIT_URL: unsupported store {scheme!r}") from None
-    return factory(settings)
+    signer = load_or_create_signer(settings.audit_signing_key_file) if signing else None
+    policy = CheckpointPolicy(every=settings.checkpoint_every, seconds=settings.checkpoint_seconds)
+    store = factory(settings, signer, policy)
+    if isinstance(store, SqlAuditStore):
+        store.start_checkpoint_timer()
+    return store
 
 
 def build_evaluator(

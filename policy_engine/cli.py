@@ -1,4 +1,4 @@
-"""The ``policy-engine`` command: serve, decide, test, audit verify; build, lint, explain
+"""The ``policy-engine`` command: serve, decide, test, audit …, replay; build, lint, explain
 (:mod:`policy_engine.policy_cli`)."""
 
 from __future__ import annotations
@@ -6,30 +6,21 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from policy_engine import __version__
-from policy_engine.errors import AuditError, ConfigError, PolicyEngineError, RequestError
+from policy_engine.cli_audit import audit
+from policy_engine.cli_replay import replay
+from policy_engine.cli_support import fail as _fail
+from policy_engine.cli_support import settings_or_fail as _settings
+from policy_engine.errors import AuditError, PolicyEngineError, RequestError
 from policy_engine.keys_cli import keys as keys_group
 
 if TYPE_CHECKING:
     from policy_engine.catalog import Catalog
     from policy_engine.models import Decision
-from policy_engine.settings import Settings, load_settings
-
-
-def _fail(message: str, status: int = 2) -> NoReturn:
-    click.echo(f"policy-engine: error: {message}", err=True)
-    sys.exit(status)
-
-
-def _settings(**overrides: Any) -> Settings:
-    try:
-        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ConfigError as exc:
-        _fail(str(exc))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -179,30 +170,8 @@ def test_policies(directory: Path | None) -> None:
     )
 
 
-@main.group()
-def audit() -> None:
-    """Read and check the audit log (PE_AUDIT_URL)."""
-
-
-@audit.command("verify")
-def audit_verify() -> None:
-    """Recompute the hash chain; exit 0 only when every record is intact."""
-    from policy_engine.audit import verify_rows
-    from policy_engine.bootstrap import build_audit_store
-
-    settings = _settings()
-    if not settings.audit_path.exists():
-        _fail(f"PE_AUDIT_URL={settings.audit_url}: no audit log at {settings.audit_path}")
-    try:
-        store = build_audit_store(settings)
-        try:
-            report = verify_rows(store.rows())
-        finally:
-            store.close()
-    except AuditError as exc:
-        _fail(str(exc))
-    click.echo(report.summary())
-    sys.exit(0 if report.ok else 1)
+main.add_command(audit)
+main.add_command(replay)
 
 
 from policy_engine.cli_detection import detectors, scan  # noqa: E402

@@ -82,7 +82,7 @@ def build(output: Path, directory: Path | None) -> None:
     """Compile a policy directory (default PE_POLICIES_DIR) with the catalog (PE_CATALOG) into
     a standard OPA bundle: .manifest with the revision, Rego modules (YAML compiled), data.json.
     """
-    from policy_engine.cli import _settings
+    from policy_engine.cli_support import settings_or_fail as _settings
     from policy_engine.policy import EmbeddedEvaluator, load_policy_set
     from policy_engine.policy.bundle import write_bundle
 
@@ -105,7 +105,7 @@ def lint(directory: Path | None) -> None:
     entity types (from PE_DETECTORS_DIR), rules that can never fire, endpoint attributes absent
     from the catalog (PE_CATALOG), unreachable segments. Exit 1 when there is an error."""
     from policy_engine.catalog import load_catalog
-    from policy_engine.cli import _settings
+    from policy_engine.cli_support import settings_or_fail as _settings
     from policy_engine.detection import describe_detectors
     from policy_engine.detection.builtins import BUILTIN_ENTITIES
     from policy_engine.policy.lint import lint_directory

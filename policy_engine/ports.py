@@ -2,15 +2,19 @@
 
 Each has an explicit registry of real implementations (see ``bootstrap.py``):
 detection (Presidio + YAML recognizers), policy evaluation (embedded regopy),
-audit storage (SQLite). The core (``engine.py``) depends only on these.
+audit storage (SQLite, PostgreSQL). The core (``engine.py``) depends only on these.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from policy_engine.models import DetectedSpan, PolicyResult
+
+if TYPE_CHECKING:
+    from policy_engine.audit.checkpoints import Checkpoint
+    from policy_engine.audit.filters import AuditFilters
 
 
 @runtime_checkable
@@ -52,3 +56,31 @@ class AuditStore(Protocol):
     def count(self) -> int: ...
 
     def close(self) -> None: ...
+
+    def head(self) -> tuple[int, str]:
+        """``(sequence, hash)`` of the last append, as the store's head row records it."""
+        ...
+
+    def checkpoint(self, *, force: bool = False) -> Checkpoint | None:
+        """Sign the head when a checkpoint is due (``force``: whenever the head moved)."""
+        ...
+
+    def checkpoints(self, first: int = 0, last: int | None = None) -> list[Checkpoint]: ...
+
+    def get(self, decision_id: str) -> dict[str, Any] | None: ...
+
+    def query(
+        self, filters: AuditFilters, *, after_sequence: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Matching records in sequence order after ``after_sequence``, at most ``limit``."""
+        ...
+
+    def iter_query(self, filters: AuditFilters, batch: int = 2000) -> Iterator[dict[str, Any]]: ...
+
+    def sequence_range(self, filters: AuditFilters) -> tuple[int, int] | None: ...
+
+    def containing(self, needle: str, filters: AuditFilters) -> Iterator[dict[str, Any]]:
+        """Records whose stored text contains ``needle`` (a keyed digest)."""
+        ...
+
+    def stats(self, filters: AuditFilters, top: int = 10) -> dict[str, Any]: ...

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     policies_watch_interval: float = Field(default=2.0, ge=0.2, le=3600.0)
     #: A candidate policy directory evaluated beside the active one (shadow mode); unset: off.
     shadow_policies_dir: Path | None = None
+    #: Audit: sign a checkpoint of the log's head after this many records ...
+    checkpoint_every: int = Field(default=1000, ge=1, le=10_000_000)
+    #: ... or this many seconds after the last checkpoint, whichever comes first.
+    checkpoint_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    #: Audit: Ed25519 private key (PEM) signing checkpoints; created (0600) with a
+    #: ``.pub`` beside it on first start when missing.
+    audit_signing_key_file: Path = Path("var/audit-signing.key")
 
     @field_validator("bootstrap_keys")
     @classmethod
@@ -81,8 +88,15 @@ class Settings(BaseSettings):
     @field_validator("audit_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
+        if value.startswith(("postgresql://", "postgres://")):
+            if value in ("postgresql://", "postgres://"):
+                raise ValueError("postgresql:// needs a host or database, e.g. postgresql://h/db")
+            return value
         if not value.startswith("sqlite:///"):
-            raise ValueError("must look like sqlite:///PATH (e.g. sqlite:///var/audit.db)")
+            raise ValueError(
+                "must look like sqlite:///PATH (e.g. sqlite:///var/audit.db)"
+                " or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+            )
         if value == "sqlite:///":
             raise ValueError("sqlite:/// needs a file path")
         return value

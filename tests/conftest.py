@@ -14,6 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.audit_support import backend, signer  # noqa: F401  (fixtures)
+from tests.pg_cluster import pg_cluster, postgres_url  # noqa: F401  (fixtures)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 #: API keys every test server knows (PE_BOOTSTRAP_KEYS), one per role.
@@ -41,6 +44,7 @@ def engine_env(workdir: Path, **extra: str) -> dict[str, str]:
         PE_AUDIT_URL=f"sqlite:///{workdir / 'audit.db'}",
         PE_HMAC_KEY_FILE=str(workdir / "hmac.key"),
         PE_KEYS_FILE=str(workdir / "keys.json"),
+        PE_AUDIT_SIGNING_KEY_FILE=str(workdir / "audit-signing.key"),
         PE_POLICIES_DIR=str(ROOT / "policies"),
         PE_DETECTORS_DIR=str(ROOT / "detectors"),
         PE_CATALOG=str(ROOT / "examples" / "catalog.yaml"),

@@ -25,6 +25,7 @@ from ulid import ULID
 
 from policy_engine import __version__
 from policy_engine.access import KeyRing
+from policy_engine.api.audit_routes import router as audit_router
 from policy_engine.api.auth import GatewayCaller
 from policy_engine.api.keys_routes import router as keys_router
 from policy_engine.api.limits import LimitExceeded, RequestLimits, check_limits
@@ -209,6 +210,8 @@ def create_app(
         if explain:
             answer["explanation"] = explain_decision(decision, engine.catalog).model_dump()
         return JSONResponse(answer)
+
+    app.include_router(audit_router)
 
     @app.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:

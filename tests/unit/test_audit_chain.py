@@ -142,3 +142,14 @@ def test_unopenable_path_is_an_audit_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(AuditError, match="cannot open"):
         SQLiteAuditStore(blocker / "audit.db")
+
+
+def test_records_stored_in_another_json_layout_still_verify() -> None:
+    """The fast path reads canonical text; any other layout of the same record is checked
+    by parsing it, and verifies when its content is intact."""
+    first = seal(entry(1), 1, GENESIS_HASH)
+    second = seal(entry(2), 2, first["hash"])
+    rows = [(1, json.dumps(first, indent=2)), (2, json.dumps(second))]
+    assert verify_rows(rows).ok
+    edited = dict(second, segment="on_prem_only")
+    assert verify_rows([rows[0], (2, json.dumps(edited))]).problem == "edited"

@@ -1,0 +1,174 @@
+"""Export a contiguous range of the log with the proof that it is untouched.
+
+An export covers every record from the first to the last sequence matching its time
+window, without gaps, so its chain can be checked on its own:
+
+* JSON lines: the first line is ``{"export": PROOF}``, every further line one record
+  exactly as stored (canonical JSON).
+* CSV: one row per record with the main fields and the full canonical record in the
+  ``record`` column; the proof goes to a separate JSON file.
+
+``PROOF`` holds ``first_sequence``, ``last_sequence``, ``count``, ``prev_hash`` (the
+hash of the record before the range: the anchor), ``last_hash`` and the signed
+``checkpoints`` inside the range. :func:`verify_export` recomputes the chain from the
+anchor and checks each checkpoint's signature and hash.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import IO, Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from policy_engine.audit.checkpoints import Checkpoint
+from policy_engine.audit.filters import AuditFilters
+from policy_engine.audit.verify import VerifyReport, verify_checkpoints, verify_rows
+from policy_engine.errors import AuditError
+from policy_engine.ports import AuditStore
+
+FORMAT = "policy-engine-audit-export/1"
+CSV_COLUMNS = [
+    "sequence",
+    "decision_id",
+    "time",
+    "tenant",
+    "application",
+    "segment",
+    "outcome",
+    "rules",
+    "entity_types",
+    "policy_revision",
+    "prev_hash",
+    "hash",
+    "record",
+]
+
+
+def export_proof(store: AuditStore, since: str | None, until: str | None) -> dict[str, Any]:
+    """The proof of the contiguous range covering ``[since, until)``."""
+    window = store.sequence_range(AuditFilters(since=since, until=until))
+    proof: dict[str, Any] = {"format": FORMAT, "since": since, "until": until}
+    if window is None:
+        return {**proof, "first_sequence": None, "last_sequence": None, "count": 0,
+                "prev_hash": None, "last_hash": None, "checkpoints": []}  # fmt: skip
+    first, last = window
+    boundary = {int(r["sequence"]): r for r in _records_at(store, first, last)}
+    return {
+        **proof,
+        "first_sequence": first,
+        "last_sequence": last,
+        "count": last - first + 1,
+        "prev_hash": boundary[first]["prev_hash"],
+        "last_hash": boundary[last]["hash"],
+        "checkpoints": [c.to_dict() for c in store.checkpoints(first, last)],
+    }
+
+
+def _records_at(store: AuditStore, first: int, last: int) -> list[dict[str, Any]]:
+    found = []
+    for sequence in {first, last}:
+        page = store.query(AuditFilters(), after_sequence=sequence - 1, limit=1)
+        record = page[0] if page else None
+        if record is None or int(record["sequence"]) != sequence:
+            raise AuditError(f"record {sequence} is missing from the log; run audit verify")
+        found.append(record)
+    return found
+
+
+def range_rows(store: AuditStore, proof: Mapping[str, Any]) -> Iterator[tuple[int, str]]:
+    """Stored rows of the proof's range, in order."""
+    if not proof["count"]:
+        return
+    last = int(proof["last_sequence"])
+    for sequence, text in store.rows(after_sequence=int(proof["first_sequence"]) - 1):
+        if sequence > last:
+            return
+        yield sequence, text
+
+
+def write_jsonl(proof: Mapping[str, Any], rows: Iterable[tuple[int, str]], out: IO[str]) -> int:
+    out.write(json.dumps({"export": proof}, sort_keys=True) + "\n")
+    count = 0
+    for _, text in rows:
+        out.write(text + "\n")
+        count += 1
+    return count
+
+
+def write_csv(rows: Iterable[tuple[int, str]], out: IO[str]) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for _, text in rows:
+        record = json.loads(text)
+        context = record.get("context") or {}
+        writer.writerow(
+            [
+                record["sequence"],
+                record["decision_id"],
+                record["time"],
+                context.get("tenant", ""),
+                context.get("application", ""),
+                record["segment"],
+                record["outcome"],
+                " ".join(sorted({r["rule"] for r in record.get("reasons") or []})),
+                " ".join(sorted({f["type"] for f in record.get("findings") or []})),
+                record.get("policy_revision", ""),
+                record["prev_hash"],
+                record["hash"],
+                text,
+            ]
+        )
+        count += 1
+    return count
+
+
+def read_export(text: str, proof_text: str | None) -> tuple[dict[str, Any], list[tuple[int, str]]]:
+    """Proof and ``(sequence, record text)`` rows of a JSON-lines or CSV export."""
+    if text.startswith('{"export"'):
+        lines = text.splitlines()
+        proof = json.loads(lines[0])["export"]
+        rows = [(int(json.loads(line)["sequence"]), line) for line in lines[1:] if line]
+        return proof, rows
+    if proof_text is None:
+        raise AuditError("a CSV export is checked with its proof file: give --proof FILE")
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames != CSV_COLUMNS:
+        raise AuditError("not an export of policy-engine audit export (unexpected columns)")
+    rows = [(int(row["sequence"]), row["record"]) for row in reader]
+    return json.loads(proof_text), rows
+
+
+def verify_export(
+    proof: Mapping[str, Any],
+    rows: list[tuple[int, str]],
+    public_keys: Mapping[str, Ed25519PublicKey],
+) -> VerifyReport:
+    """The chain from the anchor, the range's bounds, and every checkpoint inside it."""
+    if proof.get("format") != FORMAT:
+        raise AuditError(f"unknown export format {proof.get('format')!r}; expected {FORMAT}")
+    if not proof["count"]:
+        return VerifyReport(True, 0)
+    first, last = int(proof["first_sequence"]), int(proof["last_sequence"])
+    chain = verify_rows(
+        rows,
+        remember={int(c["sequence"]) for c in proof["checkpoints"]},
+        first_sequence=first,
+        prev_hash=str(proof["prev_hash"]),
+    )
+    if not chain.ok:
+        return chain
+    if chain.last_sequence != last or chain.last_hash != proof["last_hash"]:
+        return VerifyReport(
+            False,
+            chain.count,
+            chain.last_sequence + 1,
+            "truncated",
+            f"the proof covers {first}..{last} but the records end at {chain.last_sequence}",
+        )
+    checkpoints = [Checkpoint(**c) for c in proof["checkpoints"]]
+    return verify_checkpoints(chain, checkpoints, public_keys)

@@ -1,0 +1,216 @@
+"""Replay: what would a candidate policy set have decided on past decisions?
+
+Each record holds what its policy saw: the context (with ``user`` replaced by its
+keyed digest), the findings (types, categories, counts, scores: never values) and the
+content's length. :func:`policy_input_of` rebuilds that input exactly as the engine
+built it; :func:`replay` evaluates it under the candidate evaluator and compares the
+segment with the recorded one. Records whose detection failed hold no findings and
+are skipped.
+
+Identical inputs are evaluated once. When the candidate's modules read only some parts
+of ``input`` (found by :func:`input_members_read`: every mention of ``input`` is a path
+``input.a.b``), inputs that differ only elsewhere (the content's length, the user's
+digest …) share one evaluation: the evaluator is deterministic and cannot see the
+difference.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from policy_engine.engine import DETECTION_FAILED, build_policy_input
+from policy_engine.models import Finding, PolicyResult, RequestContext
+from policy_engine.ports import PolicyEvaluator
+
+EXAMPLES_PER_CHANGE = 5
+_INPUT_MENTION = re.compile(r"\binput\b((?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
+
+#: What a policy may read of its input: top-level member → None (all of it) or the
+#: nested paths it reads, e.g. ``{"findings": None, "context": {("tenant",)}}``.
+InputPaths = dict[str, set[tuple[str, ...]] | None]
+
+
+def input_members_read(modules: Mapping[str, str]) -> InputPaths | None:
+    """The parts of ``input`` the modules can read; None if they may read all of it.
+
+    Conservative: a mention of bare ``input`` (``input[k]``, ``walk(input)``, ``import
+    input``) reads everything; ``input.a.b`` reads ``a.b`` and all below it, and a chain
+    followed by ``[`` reads everything below the chain.
+    """
+    paths: InputPaths = {}
+    for module in modules.values():
+        source = _without_comments(module)
+        for match in _INPUT_MENTION.finditer(source):
+            chain = tuple(part for part in match.group(1).split(".") if part)
+            if not chain:
+                return None
+            top, rest = chain[0], chain[1:]
+            if not rest or paths.get(top, set()) is None:
+                paths[top] = None
+            else:
+                known = paths.setdefault(top, set())
+                assert known is not None
+                known.add(rest)
+    return paths
+
+
+def _without_comments(source: str) -> str:
+    """Rego source with ``#`` comments blanked (strings are kept)."""
+    lines = []
+    for line in source.splitlines():
+        quote = ""
+        escaped = False
+        cut = len(line)
+        for index, char in enumerate(line):
+            if escaped:
+                escaped = False
+            elif quote == '"' and char == "\\":
+                escaped = True
+            elif quote:
+                quote = "" if char == quote else quote
+            elif char in '"`':
+                quote = char
+            elif char == "#":
+                cut = index
+                break
+        lines.append(line[:cut])
+    return "\n".join(lines)
+
+
+def project(policy_input: Mapping[str, Any], paths: InputPaths) -> dict[str, Any]:
+    """The part of an input that policies reading only ``paths`` can see."""
+    seen: dict[str, Any] = {}
+    for top, nested in paths.items():
+        if top not in policy_input:
+            continue
+        value = policy_input[top]
+        if nested is None or not isinstance(value, Mapping):
+            seen[top] = value
+            continue
+        seen[top] = {".".join(path): _dig(value, path) for path in sorted(nested)}
+    return seen
+
+
+def _dig(value: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(value, Mapping) or part not in value:
+            return "\x00absent"
+        value = value[part]
+    return value
+
+
+def policy_input_of(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The policy input a record was decided on (``ValueError`` if it cannot be rebuilt)."""
+    try:
+        context = RequestContext.model_validate(record.get("context") or {})
+        findings = [
+            Finding.model_validate({k: v for k, v in f.items() if k != "value_digests"})
+            for f in record.get("findings") or []
+        ]
+        characters = int(record["content_characters"])
+    except (ValidationError, KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"record {record.get('sequence')}: cannot rebuild its input") from exc
+    return build_policy_input(context, findings, characters)
+
+
+@dataclass
+class ReplayReport:
+    candidate_revision: str
+    considered: int = 0
+    replayed: int = 0
+    skipped: int = 0
+    errors: int = 0
+    changed: int = 0
+    transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    rules_added: Counter[str] = field(default_factory=Counter)
+    rules_removed: Counter[str] = field(default_factory=Counter)
+    by_tenant: Counter[str] = field(default_factory=Counter)
+    examples: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "candidate_revision": self.candidate_revision,
+            "considered": self.considered,
+            "replayed": self.replayed,
+            "skipped_detection_failed": self.skipped,
+            "errors": self.errors,
+            "changed": self.changed,
+            "transitions": [
+                {
+                    "from": before,
+                    "to": after,
+                    "count": count,
+                    "examples": self.examples[(before, after)],
+                }
+                for (before, after), count in sorted(self.transitions.items())
+            ],
+            "rules": [
+                {"rule": rule, "added": self.rules_added[rule], "removed": self.rules_removed[rule]}
+                for rule in sorted(set(self.rules_added) | set(self.rules_removed))
+            ],
+            "by_tenant": [
+                {"tenant": tenant, "changed": count}
+                for tenant, count in sorted(self.by_tenant.items(), key=lambda i: (-i[1], i[0]))
+            ],
+        }
+
+
+def replay(
+    records: Iterable[Mapping[str, Any]],
+    evaluator: PolicyEvaluator,
+    *,
+    progress: Callable[[int], None] | None = None,
+    members_read: InputPaths | None = None,
+) -> ReplayReport:
+    """Compare each record's segment with the candidate's; ``members_read`` as returned by
+    :func:`input_members_read` for the candidate's modules (None: the whole input)."""
+    report = ReplayReport(candidate_revision=evaluator.revision)
+    cache: dict[str, PolicyResult | None] = {}
+    for record in records:
+        report.considered += 1
+        if progress is not None and report.considered % 500 == 0:
+            progress(report.considered)
+        recorded_rules = {str(r.get("rule")) for r in record.get("reasons") or []}
+        if DETECTION_FAILED in recorded_rules:
+            report.skipped += 1
+            continue
+        try:
+            policy_input = policy_input_of(record)
+        except ValueError:
+            report.errors += 1
+            continue
+        seen = policy_input if members_read is None else project(policy_input, members_read)
+        key = json.dumps(seen, sort_keys=True, separators=(",", ":"))
+        if key not in cache:
+            try:
+                cache[key] = evaluator.evaluate(policy_input)
+            except Exception:  # a candidate that fails on an input is reported, not fatal
+                cache[key] = None
+        result = cache[key]
+        if result is None:
+            report.errors += 1
+            continue
+        report.replayed += 1
+        before, after = str(record["segment"]), result.segment.value
+        if before == after:
+            continue
+        report.changed += 1
+        report.transitions[(before, after)] += 1
+        examples = report.examples[(before, after)]
+        if len(examples) < EXAMPLES_PER_CHANGE:
+            examples.append(str(record["decision_id"]))
+        candidate_rules = {reason.rule for reason in result.reasons}
+        report.rules_added.update(candidate_rules - recorded_rules)
+        report.rules_removed.update(recorded_rules - candidate_rules)
+        tenant = (record.get("context") or {}).get("tenant") or "(none)"
+        report.by_tenant[str(tenant)] += 1
+    if progress is not None:
+        progress(report.considered)
+    return report

@@ -1,0 +1,454 @@
+"""What the SQLite and PostgreSQL stores share: schema, append, checkpoints, queries.
+
+A subclass supplies connections (:meth:`SqlAuditStore._transaction`) and its
+dialect's first migration; the SQL here is written once, with ``?`` placeholders,
+and runs unchanged on both databases.
+
+Tables: ``decisions`` (one row per record: the canonical JSON in ``record``, indexed
+columns beside it), ``decision_rules`` and ``decision_entities`` (rule ids and entity
+types of each record, for filters), ``checkpoints`` (signed heads), ``audit_head``
+(one row: the last sequence and hash, locked by every append so that concurrent
+writers form one total order), ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from policy_engine.audit.chain import GENESIS_HASH, canonical_json, parse_record, seal
+from policy_engine.audit.checkpoints import Checkpoint, CheckpointPolicy, utc_now_text
+from policy_engine.audit.filters import AuditFilters
+from policy_engine.audit.signing import Signer
+from policy_engine.errors import AuditError
+from policy_engine.logs import get_logger
+
+log = get_logger("policy_engine.audit")
+
+
+class Tx(Protocol):
+    """One open transaction: run a statement, get its rows (empty for writes)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+
+Migration = Callable[[Tx], None]
+
+
+def schema_v1(sequence_type: str) -> list[str]:
+    """Version 1: the decisions table (``sequence_type``: INTEGER on SQLite, the rowid)."""
+    return [
+        f"""CREATE TABLE decisions (
+            sequence    {sequence_type} PRIMARY KEY,
+            decision_id TEXT NOT NULL UNIQUE,
+            time        TEXT NOT NULL,
+            segment     TEXT NOT NULL,
+            outcome     TEXT NOT NULL,
+            record      TEXT NOT NULL,
+            hash        TEXT NOT NULL
+        )""",
+        "CREATE INDEX decisions_time ON decisions (time)",
+    ]
+
+
+#: Version 2, the same on both databases: filter columns, side tables, checkpoints, head.
+SHARED_MIGRATION_2 = [
+    "ALTER TABLE decisions ADD COLUMN tenant TEXT",
+    "ALTER TABLE decisions ADD COLUMN application TEXT",
+    "ALTER TABLE decisions ADD COLUMN policy_revision TEXT",
+    "CREATE INDEX decisions_tenant ON decisions (tenant, sequence)",
+    "CREATE INDEX decisions_application ON decisions (application, sequence)",
+    "CREATE INDEX decisions_revision ON decisions (policy_revision, sequence)",
+    "CREATE INDEX decisions_segment ON decisions (segment, outcome)",
+    "CREATE TABLE decision_rules (sequence BIGINT NOT NULL, rule TEXT NOT NULL,"
+    " PRIMARY KEY (sequence, rule))",
+    "CREATE INDEX decision_rules_rule ON decision_rules (rule, sequence)",
+    "CREATE TABLE decision_entities (sequence BIGINT NOT NULL, entity_type TEXT NOT NULL,"
+    " PRIMARY KEY (sequence, entity_type))",
+    "CREATE INDEX decision_entities_type ON decision_entities (entity_type, sequence)",
+    "CREATE TABLE checkpoints (sequence BIGINT PRIMARY KEY, hash TEXT NOT NULL,"
+    " time TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL)",
+    "CREATE TABLE audit_head (id INTEGER PRIMARY KEY, sequence BIGINT NOT NULL,"
+    " hash TEXT NOT NULL)",
+]
+
+_INSERT = (
+    "INSERT INTO decisions (sequence, decision_id, time, segment, outcome, record, hash,"
+    " tenant, application, policy_revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def statements(sqls: Sequence[str]) -> Migration:
+    def run(tx: Tx) -> None:
+        for sql in sqls:
+            tx.execute(sql)
+
+    return run
+
+
+def backfill_v2(tx: Tx) -> None:
+    """Fill the version-2 columns and tables from records written by version 1."""
+    statements(SHARED_MIGRATION_2)(tx)
+    last = (0, GENESIS_HASH)
+    for sequence, text in tx.execute("SELECT sequence, record FROM decisions ORDER BY sequence"):
+        try:
+            record = parse_record(text)
+        except ValueError:
+            continue  # left for verify to report
+        _index(tx, int(sequence), record, update=True)
+        last = (int(sequence), str(record.get("hash", "")))
+    tx.execute("INSERT INTO audit_head (id, sequence, hash) VALUES (1, ?, ?)", last)
+
+
+def _index(tx: Tx, sequence: int, record: Mapping[str, Any], *, update: bool = False) -> None:
+    rules = sorted({str(r.get("rule")) for r in record.get("reasons") or [] if r.get("rule")})
+    types = sorted({str(f.get("type")) for f in record.get("findings") or [] if f.get("type")})
+    if rules:
+        tx.executemany(
+            "INSERT INTO decision_rules (sequence, rule) VALUES (?, ?)",
+            [(sequence, rule) for rule in rules],
+        )
+    if types:
+        tx.executemany(
+            "INSERT INTO decision_entities (sequence, entity_type) VALUES (?, ?)",
+            [(sequence, entity_type) for entity_type in types],
+        )
+    if update:
+        context = record.get("context") or {}
+        tx.execute(
+            "UPDATE decisions SET tenant = ?, application = ?, policy_revision = ?"
+            " WHERE sequence = ?",
+            (
+                context.get("tenant"),
+                context.get("application"),
+                record.get("policy_revision"),
+                sequence,
+            ),
+        )
+
+
+class SqlAuditStore:
+    """The shared half of both stores. See the module docstring for the tables."""
+
+    #: Appended to the head query inside an append (``FOR UPDATE`` where it is needed).
+    lock_head_suffix = ""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        signer: Signer | None = None,
+        checkpoint_policy: CheckpointPolicy | None = None,
+    ) -> None:
+        self.name = name
+        self.signer = signer
+        self.checkpoint_policy = checkpoint_policy or CheckpointPolicy()
+        self._timer_stop = threading.Event()
+        self._timer: threading.Thread | None = None
+
+    def start_checkpoint_timer(self) -> None:
+        """Sign the head every ``checkpoint_policy.seconds`` even when no append comes."""
+        if self.signer is None or self._timer is not None:
+            return
+        self._timer = threading.Thread(target=self._tick, name="audit-checkpoints", daemon=True)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        interval = max(0.2, min(self.checkpoint_policy.seconds / 2, 30.0))
+        while not self._timer_stop.wait(interval):
+            try:
+                self.checkpoint()
+            except AuditError as exc:
+                log.warning("checkpoint_failed", error=str(exc))
+
+    def stop_checkpoint_timer(self) -> None:
+        self._timer_stop.set()
+        if self._timer is not None and self._timer is not threading.current_thread():
+            self._timer.join(timeout=10)
+
+    # ------------------------------------------------------------------ subclass hooks
+
+    def _transaction(self, *, write: bool) -> AbstractContextManager[Tx]:
+        raise NotImplementedError
+
+    def migrations(self) -> dict[int, Migration]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def writable(self) -> bool:
+        raise NotImplementedError
+
+    def _lock_schema(self, tx: Tx) -> None:
+        """Serialize migrations between processes (a no-op where the transaction does)."""
+
+    # ------------------------------------------------------------------ schema
+
+    def migrate(self) -> int:
+        """Apply the migrations this database has not seen yet; the version afterwards."""
+        with self._transaction(write=True) as tx:
+            self._lock_schema(tx)
+            tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+            current = tx.execute("SELECT max(version) FROM schema_version")[0][0] or 0
+            migrations = self.migrations()
+            for version in sorted(v for v in migrations if v > current):
+                migrations[version](tx)
+                tx.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+                current = version
+            if not tx.execute("SELECT 1 FROM audit_head WHERE id = 1"):
+                tx.execute(
+                    "INSERT INTO audit_head (id, sequence, hash) VALUES (1, 0, ?)",
+                    (GENESIS_HASH,),
+                )
+        return int(current)
+
+    # ------------------------------------------------------------------ writing
+
+    def append(self, entry: Mapping[str, Any]) -> dict[str, Any]:
+        """Seal ``entry`` as the next record; checkpoint the head when one is due."""
+        with self._transaction(write=True) as tx:
+            head, prev_hash = tx.execute(
+                "SELECT sequence, hash FROM audit_head WHERE id = 1" + self.lock_head_suffix
+            )[0]
+            sequence = int(head) + 1
+            try:
+                record = seal(entry, sequence, str(prev_hash))
+                context = record.get("context") or {}
+                params = (
+                    sequence,
+                    record["decision_id"],
+                    record["time"],
+                    record["segment"],
+                    record["outcome"],
+                    canonical_json(record),
+                    record["hash"],
+                    context.get("tenant"),
+                    context.get("application"),
+                    record.get("policy_revision"),
+                )
+            except KeyError as exc:
+                raise AuditError(f"audit store {self.name}: record lacks {exc}") from None
+            tx.execute(_INSERT, params)
+            _index(tx, sequence, record)
+            tx.execute(
+                "UPDATE audit_head SET sequence = ?, hash = ? WHERE id = 1",
+                (sequence, record["hash"]),
+            )
+            self._checkpoint_if_due(tx, sequence, record["hash"], force=False)
+        return record
+
+    def checkpoint(self, *, force: bool = False) -> Checkpoint | None:
+        """Sign the head if a checkpoint is due (``force``: if the head moved at all)."""
+        if self.signer is None:
+            return None
+        with self._transaction(write=True) as tx:
+            head, head_hash = tx.execute(
+                "SELECT sequence, hash FROM audit_head WHERE id = 1" + self.lock_head_suffix
+            )[0]
+            return self._checkpoint_if_due(tx, int(head), str(head_hash), force=force)
+
+    def _checkpoint_if_due(
+        self, tx: Tx, head: int, head_hash: str, *, force: bool
+    ) -> Checkpoint | None:
+        if self.signer is None or head == 0:
+            return None
+        last = tx.execute("SELECT sequence, time FROM checkpoints ORDER BY sequence DESC LIMIT 1")
+        if last:
+            last_sequence, since = int(last[0][0]), str(last[0][1])
+        else:
+            last_sequence = 0
+            since = str(tx.execute("SELECT min(time) FROM decisions")[0][0])
+        now = datetime.now(UTC)
+        if head <= last_sequence:
+            return None
+        if not force and not self.checkpoint_policy.due(head, last_sequence, since, now):
+            return None
+        time = utc_now_text(now)
+        signature = self.signer.sign(
+            Checkpoint(head, head_hash, time, self.signer.key_id, "").message()
+        )
+        checkpoint = Checkpoint(head, head_hash, time, self.signer.key_id, signature)
+        tx.execute(
+            "INSERT INTO checkpoints (sequence, hash, time, key_id, signature)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (head, head_hash, time, checkpoint.key_id, signature),
+        )
+        return checkpoint
+
+    # ------------------------------------------------------------------ reading
+
+    def rows(self, after_sequence: int = 0, batch: int = 5000) -> Iterator[tuple[int, str]]:
+        """Stored rows as ``(sequence column, record text)``, in sequence order."""
+        cursor = after_sequence
+        while True:
+            with self._transaction(write=False) as tx:
+                chunk = tx.execute(
+                    "SELECT sequence, record FROM decisions WHERE sequence > ?"
+                    " ORDER BY sequence LIMIT ?",
+                    (cursor, batch),
+                )
+            if not chunk:
+                return
+            for sequence, text in chunk:
+                yield int(sequence), str(text)
+            cursor = int(chunk[-1][0])
+
+    def records(self, after_sequence: int = 0) -> Iterator[dict[str, Any]]:
+        for _, text in self.rows(after_sequence):
+            record: dict[str, Any] = parse_record(text)
+            yield record
+
+    def count(self) -> int:
+        with self._transaction(write=False) as tx:
+            return int(tx.execute("SELECT count(*) FROM decisions")[0][0])
+
+    def head(self) -> tuple[int, str]:
+        """``(sequence, hash)`` of the last appended record as the head row says."""
+        with self._transaction(write=False) as tx:
+            rows = tx.execute("SELECT sequence, hash FROM audit_head WHERE id = 1")
+        return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS_HASH)
+
+    def checkpoints(self, first: int = 0, last: int | None = None) -> list[Checkpoint]:
+        """Checkpoints with ``first <= sequence <= last``, in sequence order."""
+        sql = "SELECT sequence, hash, time, key_id, signature FROM checkpoints WHERE sequence >= ?"
+        params: list[Any] = [first]
+        if last is not None:
+            sql += " AND sequence <= ?"
+            params.append(last)
+        with self._transaction(write=False) as tx:
+            rows = tx.execute(sql + " ORDER BY sequence", params)
+        return [Checkpoint(int(s), str(h), str(t), str(k), str(g)) for s, h, t, k, g in rows]
+
+    def get(self, decision_id: str) -> dict[str, Any] | None:
+        with self._transaction(write=False) as tx:
+            rows = tx.execute("SELECT record FROM decisions WHERE decision_id = ?", (decision_id,))
+        return parse_record(rows[0][0]) if rows else None
+
+    def query(
+        self, filters: AuditFilters, *, after_sequence: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Matching records in sequence order, after ``after_sequence``, at most ``limit``."""
+        where, params = _where(filters)
+        with self._transaction(write=False) as tx:
+            rows = tx.execute(
+                f"SELECT record FROM decisions WHERE sequence > ? AND {where}"
+                " ORDER BY sequence LIMIT ?",
+                [after_sequence, *params, limit],
+            )
+        return [parse_record(text) for (text,) in rows]
+
+    def iter_query(self, filters: AuditFilters, batch: int = 2000) -> Iterator[dict[str, Any]]:
+        """Every matching record, in sequence order, read in batches."""
+        after = 0
+        while True:
+            page = self.query(filters, after_sequence=after, limit=batch)
+            yield from page
+            if len(page) < batch:
+                return
+            after = int(page[-1]["sequence"])
+
+    def sequence_range(self, filters: AuditFilters) -> tuple[int, int] | None:
+        """The first and last sequence of the matching records (None if there are none)."""
+        where, params = _where(filters)
+        with self._transaction(write=False) as tx:
+            low, high = tx.execute(
+                f"SELECT min(sequence), max(sequence) FROM decisions WHERE {where}", params
+            )[0]
+        return None if low is None else (int(low), int(high))
+
+    def containing(self, needle: str, filters: AuditFilters) -> Iterator[dict[str, Any]]:
+        """Records whose stored text contains ``needle`` (a digest), in sequence order."""
+        if not _SAFE_NEEDLE.match(needle):
+            raise AuditError("a digest to search for holds only letters, digits, ':' and '-'")
+        where, params = _where(filters)
+        pattern = "%" + needle + "%"
+        after = 0
+        while True:
+            with self._transaction(write=False) as tx:
+                rows = tx.execute(
+                    f"SELECT sequence, record FROM decisions WHERE sequence > ? AND {where}"
+                    " AND record LIKE ? ORDER BY sequence LIMIT 2000",
+                    [after, *params, pattern],
+                )
+            for _, text in rows:
+                yield parse_record(text)
+            if len(rows) < 2000:
+                return
+            after = int(rows[-1][0])
+
+    def stats(self, filters: AuditFilters, top: int = 10) -> dict[str, Any]:
+        """Counts per segment and outcome, the ``top`` rules and entity types, time span."""
+        where, params = _where(filters)
+        with self._transaction(write=False) as tx:
+            total, first, last = tx.execute(
+                f"SELECT count(*), min(time), max(time) FROM decisions WHERE {where}", params
+            )[0]
+            by_segment = tx.execute(
+                f"SELECT segment, outcome, count(*) FROM decisions WHERE {where}"
+                " GROUP BY segment, outcome ORDER BY segment, outcome",
+                params,
+            )
+            tops = {
+                name: tx.execute(
+                    f"SELECT t.{column}, count(*) AS n FROM {table} t JOIN decisions"
+                    f" ON decisions.sequence = t.sequence WHERE {where}"
+                    f" GROUP BY t.{column} ORDER BY n DESC, t.{column} LIMIT ?",
+                    [*params, top],
+                )
+                for name, table, column in (
+                    ("rules", "decision_rules", "rule"),
+                    ("entity_types", "decision_entities", "entity_type"),
+                )
+            }
+        return {
+            "total": int(total),
+            "first_time": first,
+            "last_time": last,
+            "by_segment_outcome": [
+                {"segment": s, "outcome": o, "count": int(n)} for s, o, n in by_segment
+            ],
+            "top_rules": [{"rule": r, "count": int(n)} for r, n in tops["rules"]],
+            "top_entity_types": [
+                {"entity_type": e, "count": int(n)} for e, n in tops["entity_types"]
+            ],
+        }
+
+
+_SAFE_NEEDLE = re.compile(r"^[A-Za-z0-9:-]+$")
+_EQUAL_COLUMNS = ("segment", "outcome", "tenant", "application", "policy_revision")
+
+
+def _where(filters: AuditFilters) -> tuple[str, list[Any]]:
+    clauses = ["1 = 1"]
+    params: list[Any] = []
+    if filters.since is not None:
+        clauses.append("decisions.time >= ?")
+        params.append(filters.since)
+    if filters.until is not None:
+        clauses.append("decisions.time < ?")
+        params.append(filters.until)
+    for column in _EQUAL_COLUMNS:
+        value = getattr(filters, column)
+        if value is not None:
+            clauses.append(f"decisions.{column} = ?")
+            params.append(value)
+    if filters.rule is not None:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM decision_rules r"
+            " WHERE r.sequence = decisions.sequence AND r.rule = ?)"
+        )
+        params.append(filters.rule)
+    if filters.entity_type is not None:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM decision_entities e"
+            " WHERE e.sequence = decisions.sequence AND e.entity_type = ?)"
+        )
+        params.append(filters.entity_type)
+    return " AND ".join(clauses), params

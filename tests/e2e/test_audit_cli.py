@@ -1,0 +1,270 @@
+"""`policy-engine audit …` and `policy-engine replay` as an auditor runs them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policy_engine.engine import Engine
+from policy_engine.settings import load_settings
+from tests.conftest import ROOT, engine_env, run_cli
+
+SSN = "536-22-8190"
+CONTENTS = [
+    f"Employee SSN: {SSN}, please update payroll.",
+    "Summarize the meeting notes please.",
+    "Write to jane.doe@example.com about the invoice.",
+]
+TENANT_LOCK = """package segmentation.rules.tenant_lock
+
+isolation contains {"rule": "tenant_lock.globex", "segment": "on_prem_only",
+                    "message": "globex content stays on-prem"} if {
+	input.context.tenant == "globex"
+}
+"""
+
+
+def seed(workdir: Path, count: int = 9, **env: str) -> list[dict[str, Any]]:
+    """Decide ``count`` requests in-process, with the same settings the CLI will read."""
+    environment = engine_env(workdir, PE_DETECTION_BACKEND="patterns", **env)
+    overrides = {
+        k.removeprefix("PE_").lower(): v for k, v in environment.items() if k.startswith("PE_")
+    }
+    decisions = []
+    with Engine.from_settings(load_settings(**overrides)) as engine:
+        for n in range(count):
+            context = {"tenant": ["acme", "globex", "initech"][n % 3]}
+            decision = engine.decide({"content": CONTENTS[n % 3], "context": context})
+            decisions.append({**decision.model_dump(mode="json"), "context": context})
+    return decisions
+
+
+def cli(workdir: Path, *args: str, **env: str) -> Any:
+    return run_cli(workdir, *args, PE_DETECTION_BACKEND="patterns", **env)
+
+
+@pytest.fixture()
+def logged(tmp_path: Path) -> tuple[Path, list[dict[str, Any]]]:
+    return tmp_path, seed(tmp_path, PE_CHECKPOINT_EVERY="4")
+
+
+def test_verify_ok_then_names_a_truncated_tail(logged: tuple[Path, list[dict[str, Any]]]) -> None:
+    workdir, _ = logged
+    ok = cli(workdir, "audit", "verify")
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == "OK: 9 records, hash chain intact, 2 signed checkpoints valid"
+    db = sqlite3.connect(workdir / "audit.db")
+    db.execute("DELETE FROM decisions WHERE sequence > 6")
+    db.execute("UPDATE audit_head SET sequence = 6")
+    db.commit()
+    db.close()
+    bad = cli(workdir, "audit", "verify")
+    assert bad.returncode == 1
+    assert bad.stdout.startswith("FAILED at sequence 8: truncated:")
+    assert "records 7..8 were removed" in bad.stdout
+
+
+def test_verify_names_a_forged_checkpoint_and_needs_the_right_key(
+    logged: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    workdir, _ = logged
+    db = sqlite3.connect(workdir / "audit.db")
+    db.execute("UPDATE checkpoints SET time = '2020-01-01T00:00:00.000000Z' WHERE sequence = 4")
+    db.commit()
+    db.close()
+    bad = cli(workdir, "audit", "verify")
+    assert bad.returncode == 1
+    assert "FAILED at sequence 4: forged_checkpoint" in bad.stdout
+    (workdir / "var").mkdir(exist_ok=True)
+    other = cli(workdir, "audit", "verify", PE_AUDIT_SIGNING_KEY_FILE=str(workdir / "none.key"))
+    assert other.returncode == 2
+    assert "--public-key" in other.stderr
+
+
+def test_verify_shows_progress_when_asked(logged: tuple[Path, list[dict[str, Any]]]) -> None:
+    workdir, _ = logged
+    result = cli(workdir, "audit", "verify", "--progress")
+    assert result.returncode == 0
+    assert "verifying" in result.stderr
+    assert "verifying" not in cli(workdir, "audit", "verify").stderr
+
+
+def test_public_key_lets_an_auditor_verify_elsewhere(
+    logged: tuple[Path, list[dict[str, Any]]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    workdir, _ = logged
+    exported = cli(workdir, "audit", "public-key")
+    assert exported.returncode == 0
+    assert exported.stdout.startswith("-----BEGIN PUBLIC KEY-----")
+    auditor = tmp_path_factory.mktemp("auditor")
+    (auditor / "service.pub").write_text(exported.stdout)
+    result = cli(
+        workdir,
+        "audit",
+        "verify",
+        "--public-key",
+        str(auditor / "service.pub"),
+        PE_AUDIT_SIGNING_KEY_FILE=str(auditor / "absent.key"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 signed checkpoints valid" in result.stdout
+
+
+def test_query_filters_as_jsonl_and_table(logged: tuple[Path, list[dict[str, Any]]]) -> None:
+    workdir, decisions = logged
+    result = cli(workdir, "audit", "query", "--tenant", "globex", "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["decision_id"] for r in records] == [
+        d["decision_id"] for d in decisions if d["context"]["tenant"] == "globex"
+    ]
+    table = cli(workdir, "audit", "query", "--entity-type", "US_SSN")
+    assert table.returncode == 0
+    ssn_ids = [
+        d["decision_id"] for d in decisions if d["findings"] and d["context"]["tenant"] == "acme"
+    ]
+    assert all(i in table.stdout for i in ssn_ids)
+    assert SSN not in table.stdout
+    paged = cli(workdir, "audit", "query", "--limit", "4", "--format", "jsonl")
+    cursor = paged.stderr.split("--cursor ")[1].split()[0]
+    rest = cli(workdir, "audit", "query", "--cursor", cursor, "--format", "jsonl")
+    sequences = [json.loads(x)["sequence"] for x in (paged.stdout + rest.stdout).splitlines()]
+    assert sequences == list(range(1, 10))
+
+
+def test_query_rejects_bad_filters(logged: tuple[Path, list[dict[str, Any]]]) -> None:
+    workdir, _ = logged
+    result = cli(workdir, "audit", "query", "--segment", "nowhere")
+    assert result.returncode == 2
+    assert "--segment" in result.stderr
+
+
+def test_export_jsonl_carries_a_proof_that_verify_export_checks(
+    logged: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    workdir, decisions = logged
+    result = cli(workdir, "audit", "export", "--format", "jsonl", "--since", "2020-01-01")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    proof = json.loads(lines[0])["export"]
+    assert (proof["first_sequence"], proof["last_sequence"], proof["count"]) == (1, 9, 9)
+    assert [c["sequence"] for c in proof["checkpoints"]] == [4, 8]
+    assert [json.loads(x)["decision_id"] for x in lines[1:]] == [
+        d["decision_id"] for d in decisions
+    ]
+    (workdir / "export.jsonl").write_text(result.stdout)
+    checked = cli(workdir, "audit", "verify-export", "export.jsonl")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "OK: 9 records 1..9" in checked.stdout
+    assert "records 9..9 are after the last checkpoint" in checked.stdout
+    edited = result.stdout.replace('"segment":"any"', '"segment":"on_prem_only"', 1)
+    assert edited != result.stdout
+    (workdir / "edited.jsonl").write_text(edited)
+    bad = cli(workdir, "audit", "verify-export", "edited.jsonl")
+    assert bad.returncode == 1
+    assert ": edited:" in bad.stdout
+
+
+def test_export_csv_to_a_file_with_its_proof(logged: tuple[Path, list[dict[str, Any]]]) -> None:
+    workdir, decisions = logged
+    window = ["--since", decisions[0]["audit"] and "2020-01-01", "--until", "2999-01-01"]
+    result = cli(workdir, "audit", "export", "--format", "csv", *window, "--output", "out.csv")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert "exported 9 records" in result.stderr
+    rows = list(csv.DictReader(io.StringIO((workdir / "out.csv").read_text())))
+    assert [r["decision_id"] for r in rows] == [d["decision_id"] for d in decisions]
+    assert rows[1]["tenant"] == "globex"
+    checked = cli(workdir, "audit", "verify-export", "out.csv", "--proof", "out.csv.proof.json")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    missing_proof = cli(workdir, "audit", "verify-export", "out.csv")
+    assert missing_proof.returncode == 2
+    assert "--proof" in missing_proof.stderr
+
+
+def test_stats_over_a_period(logged: tuple[Path, list[dict[str, Any]]]) -> None:
+    workdir, decisions = logged
+    result = cli(workdir, "audit", "stats", "--since", "2020-01-01", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout)
+    assert stats["total"] == len(decisions)
+    per_segment: dict[str, int] = {}
+    for row in stats["by_segment_outcome"]:
+        per_segment[row["segment"]] = per_segment.get(row["segment"], 0) + row["count"]
+    for segment in {d["segment"] for d in decisions}:
+        assert per_segment[segment] == sum(1 for d in decisions if d["segment"] == segment)
+    assert {"entity_type": "US_SSN", "count": 3} in stats["top_entity_types"]
+    table = cli(workdir, "audit", "stats")
+    assert "top rules" in table.stdout and "9 decisions" in table.stdout
+
+
+def test_find_value_matches_detected_values_and_never_prints_them(
+    logged: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    workdir, decisions = logged
+    result = cli(workdir, "audit", "find-value", SSN, "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    found = [json.loads(line)["decision_id"] for line in result.stdout.splitlines()]
+    assert found == [d["decision_id"] for i, d in enumerate(decisions) if i % 3 == 0]
+    assert SSN not in result.stdout + result.stderr
+    other = cli(workdir, "audit", "find-value", "111-22-3333", "--format", "jsonl")
+    assert other.returncode == 0 and other.stdout == ""
+    stdin = run_cli(workdir, "audit", "find-value", "-", "--format", "jsonl", input_text=SSN)
+    assert len(stdin.stdout.splitlines()) == 3
+
+
+def test_replay_reports_what_a_candidate_policy_would_change(
+    logged: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    workdir, decisions = logged
+    candidate = workdir / "candidate"
+    shutil.copytree(ROOT / "policies", candidate)
+    (candidate / "rules" / "tenant_lock").mkdir()
+    (candidate / "rules" / "tenant_lock" / "tenant_lock.rego").write_text(TENANT_LOCK)
+    result = cli(
+        workdir, "replay", "--policies", str(candidate), "--since", "2020-01-01", "--format",
+        "json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    globex = [d for d in decisions if d["context"]["tenant"] == "globex"]
+    changing = [d for d in globex if d["segment"] != "on_prem_only"]
+    assert report["considered"] == report["replayed"] == len(decisions)
+    assert report["changed"] == len(changing) > 0
+    assert report["by_tenant"] == [{"tenant": "globex", "changed": len(changing)}]
+    assert {r["rule"]: r["added"] for r in report["rules"]}["tenant_lock.globex"] == len(changing)
+    for transition in report["transitions"]:
+        assert transition["to"] == "on_prem_only"
+        assert set(transition["examples"]) <= {d["decision_id"] for d in changing}
+    text = cli(workdir, "replay", "--policies", str(candidate), "--since", "2020-01-01")
+    assert f"{len(changing)} would change" in text.stdout
+    same = cli(workdir, "replay", "--policies", str(ROOT / "policies"), "--since", "2020-01-01")
+    assert "0 would change" in same.stdout
+
+
+def test_replay_with_a_broken_candidate_says_so(logged: tuple[Path, list[dict[str, Any]]]) -> None:
+    workdir, _ = logged
+    broken = workdir / "broken"
+    shutil.copytree(ROOT / "policies", broken)
+    (broken / "rules" / "bad.rego").write_text("package segmentation.rules.bad\nthis is not rego")
+    result = cli(workdir, "replay", "--policies", str(broken), "--since", "2020-01-01")
+    assert result.returncode == 2
+    assert "--policies" in result.stderr
+
+
+def test_checkpoint_on_demand_signs_the_head_once(tmp_path: Path) -> None:
+    seed(tmp_path, 3)
+    first = cli(tmp_path, "audit", "checkpoint")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("signed checkpoint at sequence 3 (ed25519:")
+    again = cli(tmp_path, "audit", "checkpoint")
+    assert again.stdout.startswith("no new checkpoint")
+    verified = cli(tmp_path, "audit", "verify")
+    assert verified.stdout.strip() == "OK: 3 records, hash chain intact, 1 signed checkpoint valid"
