@@ -77,6 +77,10 @@ class Cluster:
             "-E",
             "UTF8",
         )
+        self.resume()
+
+    def resume(self) -> None:
+        """Start the (initialized) cluster again on the same port, after :meth:`stop`."""
         options = (
             f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1"
             " -c max_connections=100 -c fsync=off"
