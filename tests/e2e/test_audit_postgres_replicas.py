@@ -10,7 +10,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import Server, run_cli, start_server
+from tests.conftest import GATEWAY_KEY, Server, bearer, run_cli, start_server
 
 REQUESTS_PER_THREAD = 15
 THREADS_PER_SERVER = 4
@@ -36,7 +36,7 @@ def test_two_replicas_share_one_ordered_chain(
         lock = threading.Lock()
 
         def client(server: Server, worker: int) -> None:
-            with httpx.Client(base_url=server.url, timeout=60) as http:
+            with httpx.Client(base_url=server.url, timeout=60, headers=bearer(GATEWAY_KEY)) as http:
                 for n in range(REQUESTS_PER_THREAD):
                     content = f"Ticket {worker}-{n}: SSN 536-22-8190" if n % 2 else "Hello there"
                     response = http.post("/decide", json={"content": content})
