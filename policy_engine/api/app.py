@@ -144,9 +144,14 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [
-            {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
+            {
+                "field": ".".join(str(p) for p in e["loc"]),
+                "problem": e["msg"].removeprefix("Value error, "),
+            }
+            for e in exc.errors()
         ]
-        return error(422, "invalid_request", "the request is not valid", details)
+        message = "; ".join(f"{d['field']}: {d['problem']}" for d in details)
+        return error(422, "invalid_request", message or "the request is not valid", details)
 
     @app.exception_handler(Exception)
     async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:

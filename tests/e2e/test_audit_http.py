@@ -128,6 +128,8 @@ def test_bad_filters_get_a_clear_422(
     body = response.json()
     assert body["error"] == "invalid_request"
     assert any(field in d["field"] for d in body["details"]), body
+    assert field in body["message"]  # the message itself says what was wrong
+    assert "Value error" not in response.text
 
 
 def test_bad_cursor_gets_a_422(audit_server: Server) -> None:
