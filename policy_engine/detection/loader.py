@@ -8,7 +8,6 @@ regex: missing ) at position 5``. All errors of a file are reported together.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from policy_engine.detection.definitions import (
     LoadedRecognizer,
 )
 from policy_engine.errors import ConfigError
+from policy_engine.yaml_source import format_loc, line_of, load_yaml
 
 
 def load_detector_set(directory: Path) -> DetectorSet:
@@ -65,24 +65,11 @@ def load_detector_file(path: Path) -> DetectorFile:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from None
-    try:
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}{where}: invalid YAML: {problem}") from None
+    data, node = load_yaml(path, text, ConfigError)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping (version, analysis, ...)")
-    if node is not None:
-        _reject_duplicate_keys(path, node)
     try:
         return DetectorFile.model_validate(data)
     except ValidationError as exc:
@@ -98,7 +85,7 @@ def _describe_error(
 ) -> str:
     """``file:line: recognizer 'id': field 'x.y': what is wrong``."""
     loc = _strip_tags(tuple(error["loc"]))
-    line = _line_of(root, loc)
+    line = line_of(root, loc)
     where = f"{path}:{line}" if line is not None else str(path)
     subject = ""
     field_loc: tuple[str | int, ...] = loc
@@ -112,7 +99,7 @@ def _describe_error(
         problem = "unknown field"
     else:
         problem = error["msg"].removeprefix("Value error, ")
-    field = _format_loc(field_loc)
+    field = format_loc(field_loc)
     field_part = f" field {field!r}:" if field else ""
     return f"{where}:{subject}{field_part} {problem}"
 
@@ -131,53 +118,3 @@ def _recognizer_name(data: dict[str, Any], index: int) -> str:
         if isinstance(rid, str):
             return repr(rid)
     return f"#{index + 1}"
-
-
-def _format_loc(loc: Sequence[str | int]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
-    """1-based line of the deepest YAML node on the path ``loc``."""
-    if node is None:
-        return None
-    line = node.start_mark.line + 1
-    for part in loc:
-        child: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode) and key.value == part:
-                    child = value
-                    line = key.start_mark.line + 1
-                    break
-        elif (
-            isinstance(node, yaml.SequenceNode)
-            and isinstance(part, int)
-            and 0 <= part < len(node.value)
-        ):
-            child = node.value[part]
-        if child is None:
-            break
-        node = child
-        line = node.start_mark.line + 1
-    return line
-
-
-def _reject_duplicate_keys(path: Path, node: yaml.Node) -> None:
-    """PyYAML keeps the last of two equal keys; a detector file must not rely on that."""
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                if key.value in seen:
-                    raise ConfigError(
-                        f"{path}:{key.start_mark.line + 1}: key {key.value!r} appears twice"
-                    )
-                seen.add(key.value)
-            _reject_duplicate_keys(path, value)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _reject_duplicate_keys(path, item)

@@ -2,8 +2,8 @@
 
 Errors are :class:`PolicyLoadError` lines like ``policies/hr.yaml:12: field
 'rules[0].when.min_score': Input should be less than or equal to 1``; every error of a file is
-reported together. Line numbers come from the YAML node marks, with the same helpers the
-detector loader uses (:mod:`policy_engine.detection.loader`).
+reported together. Line numbers come from the YAML node marks, with the helpers the
+detector loader uses too (:mod:`policy_engine.yaml_source`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from policy_engine.detection.loader import _format_loc, _line_of, _reject_duplicate_keys
-from policy_engine.errors import ConfigError, PolicyLoadError
+from policy_engine.errors import PolicyLoadError
 from policy_engine.policy.yaml_model import YamlCaseFile, YamlPolicy
+from policy_engine.yaml_source import format_loc, line_of, load_yaml
 
 #: YAML test-case files end with this (before the suffix); other YAML files are policies.
 CASE_SUFFIXES = ("_test.yaml", "_test.yml")
@@ -37,25 +37,9 @@ def parse_cases(path: Path | str, text: str) -> YamlCaseFile:
 
 
 def _parse(path: Path, text: str, model: type[Model]) -> Model:
-    try:
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PolicyLoadError(f"{path}{where}: invalid YAML: {problem}") from None
+    data, node = load_yaml(path, text, PolicyLoadError)
     if not isinstance(data, dict):
         raise PolicyLoadError(f"{path}: the top level must be a mapping")
-    if node is not None:
-        try:
-            _reject_duplicate_keys(path, node)
-        except ConfigError as exc:
-            raise PolicyLoadError(str(exc)) from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -65,7 +49,7 @@ def _parse(path: Path, text: str, model: type[Model]) -> Model:
 
 def _describe(path: Path, node: yaml.Node | None, error: Any) -> str:
     loc = tuple(part for part in error["loc"] if not _is_tag(part))
-    line = _line_of(node, loc)
+    line = line_of(node, loc)
     where = f"{path}:{line}" if line is not None else str(path)
     kind = error["type"]
     if kind == "missing":
@@ -74,7 +58,7 @@ def _describe(path: Path, node: yaml.Node | None, error: Any) -> str:
         problem = "unknown field"
     else:
         problem = str(error["msg"]).removeprefix("Value error, ")
-    field = _format_loc(loc)
+    field = format_loc(loc)
     return f"{where}: field {field!r}: {problem}" if field else f"{where}: {problem}"
 
 
