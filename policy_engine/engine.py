@@ -114,23 +114,12 @@ class Engine:
             detected = self.scanner.scan(units)
         except ScanTimeout as exc:  # fail closed; the late result is discarded
             log.warning("scan_timeout", deadline_seconds=self.scanner.deadline_seconds)
-            failures.append(
-                Reason(
-                    rule=SCAN_TIMEOUT,
-                    segment=Segment.ON_PREM_ONLY,
-                    message=f"{exc}: failing closed",
-                )
-            )
+            failures.append(fail_closed(SCAN_TIMEOUT, str(exc)))
             detected = []
         except Exception as exc:  # fail closed on any detector failure
             log.error("detection_failed", error_type=type(exc).__name__)
-            failures.append(
-                Reason(
-                    rule=DETECTION_FAILED,
-                    segment=Segment.ON_PREM_ONLY,
-                    message=f"detection failed ({type(exc).__name__}): failing closed",
-                )
-            )
+            why = f"detection failed ({type(exc).__name__})"
+            failures.append(fail_closed(DETECTION_FAILED, why))
             detected = []
         findings, value_digests = self._aggregate(detected)
         detection_done = time.perf_counter()
@@ -143,13 +132,8 @@ class Engine:
         except Exception as exc:  # fail closed on any policy failure
             log.error("policy_failed", error_type=type(exc).__name__)
             policy_failed = True
-            failures.append(
-                Reason(
-                    rule=POLICY_FAILED,
-                    segment=Segment.ON_PREM_ONLY,
-                    message=f"policy evaluation failed ({type(exc).__name__}): failing closed",
-                )
-            )
+            why = f"policy evaluation failed ({type(exc).__name__})"
+            failures.append(fail_closed(POLICY_FAILED, why))
             result = PolicyResult(segment=Segment.ON_PREM_ONLY)
 
         evaluation_done = time.perf_counter()
@@ -288,6 +272,11 @@ class Engine:
         if "user" in audited:
             audited["user"] = self.digester.digest(audited["user"])
         return audited
+
+
+def fail_closed(rule: str, why: str) -> Reason:
+    """The reason of a decision that failed closed: the strictest segment, and why."""
+    return Reason(rule=rule, segment=Segment.ON_PREM_ONLY, message=f"{why}: failing closed")
 
 
 def parse_request(request: DecideRequest | Mapping[str, Any]) -> DecideRequest:
