@@ -14,6 +14,7 @@ from policy_engine import __version__
 from policy_engine.cli_audit import audit
 from policy_engine.cli_replay import replay
 from policy_engine.cli_support import fail as _fail
+from policy_engine.cli_support import read_decide_request
 from policy_engine.cli_support import settings_or_fail as _settings
 from policy_engine.errors import AuditError, PolicyEngineError, RequestError
 from policy_engine.keys_cli import keys as keys_group
@@ -100,31 +101,6 @@ def decide_input_options(command: Any) -> Any:
     for option in reversed(options):
         command = option(command)
     return command
-
-
-def read_decide_request(
-    text: str | None, file_: Path | None, messages: bool, context_json: str | None
-) -> dict[str, Any]:
-    """The /decide request body the ``decide`` options describe (stdin when no content)."""
-    if text is not None and file_ is not None:
-        _fail("give --text or --file, not both")
-    if text is None:
-        text = file_.read_text(encoding="utf-8") if file_ is not None else sys.stdin.read()
-    context: Any = {}
-    if context_json:
-        try:
-            context = json.loads(context_json)
-        except json.JSONDecodeError as exc:
-            _fail(f"--context is not valid JSON: {exc.msg}")
-    request: dict[str, Any] = {"context": context}
-    if messages:
-        try:
-            request["messages"] = json.loads(text)
-        except json.JSONDecodeError as exc:
-            _fail(f"--messages input is not valid JSON: {exc.msg} (line {exc.lineno})")
-    else:
-        request["content"] = text
-    return request
 
 
 def decide_once(request: dict[str, Any]) -> tuple[Decision, Catalog]:

@@ -14,12 +14,9 @@ from typing import Any
 
 import click
 
+from policy_engine.cli_support import fail as _fail
+from policy_engine.cli_support import read_decide_request
 from policy_engine.errors import PolicyEngineError, RequestError
-
-
-def _fail(message: str, status: int = 2) -> None:
-    click.echo(f"policy-engine: error: {message}", err=True)
-    sys.exit(status)
 
 
 def _detectors_dir(directory: Path | None) -> Path:
@@ -31,7 +28,6 @@ def _detectors_dir(directory: Path | None) -> Path:
         return load_settings().detectors_dir
     except PolicyEngineError as exc:
         _fail(str(exc))
-        raise  # unreachable: _fail exits
 
 
 @click.group("detectors")
@@ -122,10 +118,6 @@ def scan(
     from policy_engine.engine import parse_request
     from policy_engine.settings import load_settings
 
-    if text is not None and file_ is not None:
-        _fail("give --text or --file, not both")
-    if text is None:
-        text = file_.read_text(encoding="utf-8") if file_ is not None else sys.stdin.read()
     if show_values and not sys.stdout.isatty():
         click.echo(
             "policy-engine: --show-values ignored: standard output is not a terminal "
@@ -133,14 +125,7 @@ def scan(
             err=True,
         )
         show_values = False
-    body: dict[str, Any] = {}
-    if messages:
-        try:
-            body["messages"] = json.loads(text)
-        except json.JSONDecodeError as exc:
-            _fail(f"--messages input is not valid JSON: {exc.msg} (line {exc.lineno})")
-    else:
-        body["content"] = text
+    body = read_decide_request(text, file_, messages, None)
     try:
         units = parse_request(body).segments_to_scan()
         settings = load_settings()

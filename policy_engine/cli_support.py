@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -23,6 +25,31 @@ def settings_or_fail(**overrides: Any) -> Settings:
         return load_settings(**{k: v for k, v in overrides.items() if v is not None})
     except ConfigError as exc:
         fail(str(exc))
+
+
+def read_decide_request(
+    text: str | None, file_: Path | None, messages: bool, context_json: str | None
+) -> dict[str, Any]:
+    """The /decide request body the ``decide`` options describe (stdin when no content)."""
+    if text is not None and file_ is not None:
+        fail("give --text or --file, not both")
+    if text is None:
+        text = file_.read_text(encoding="utf-8") if file_ is not None else sys.stdin.read()
+    context: Any = {}
+    if context_json:
+        try:
+            context = json.loads(context_json)
+        except json.JSONDecodeError as exc:
+            fail(f"--context is not valid JSON: {exc.msg}")
+    request: dict[str, Any] = {"context": context}
+    if messages:
+        try:
+            request["messages"] = json.loads(text)
+        except json.JSONDecodeError as exc:
+            fail(f"--messages input is not valid JSON: {exc.msg} (line {exc.lineno})")
+    else:
+        request["content"] = text
+    return request
 
 
 @contextmanager

@@ -139,7 +139,8 @@ def _explain_command() -> click.Command:
     ) -> None:
         """Decide (and audit) like `decide`, and print the decision with an explanation: the
         rules that fired with their messages, and why each endpoint is allowed or excluded."""
-        from policy_engine.cli import decide_once, read_decide_request
+        from policy_engine.cli import decide_once
+        from policy_engine.cli_support import read_decide_request
         from policy_engine.explain import explain as explain_decision
 
         decision, catalog = decide_once(read_decide_request(text, file_, messages, context_json))
