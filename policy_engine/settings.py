@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     policies_watch_interval: float = Field(default=2.0, ge=0.2, le=3600.0)
     #: A candidate policy directory evaluated beside the active one (shadow mode); unset: off.
     shadow_policies_dir: Path | None = None
+    #: Texts whose detected spans are kept in memory, keyed by content digest and detector
+    #: revision (a chat's re-sent history is scanned once); 0 turns the cache off.
+    finding_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
 
     @field_validator("bootstrap_keys")
     @classmethod
