@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import resource
+import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -44,8 +44,8 @@ def fail_closed(decision: dict[str, Any]) -> bool:
 
 
 def own_peak_rss_mb() -> float:
-    """Peak resident memory of this process (Linux reports ru_maxrss in KiB)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    """Peak resident memory of this process (VmHWM: ru_maxrss survives fork and exec)."""
+    return peak_rss_mb(os.getpid())
 
 
 def peak_rss_mb(pid: int) -> float:
