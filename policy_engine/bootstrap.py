@@ -86,7 +86,11 @@ def build_engine(settings: Settings | None = None) -> Engine:
     settings = load_settings() if settings is None else settings.resolved()
     catalog = load_catalog(settings.catalog)
     evaluator = build_evaluator(settings, catalog)
-    detector = build_detector(settings.detectors_dir, backend=settings.detection_backend)
+    detector = build_detector(
+        settings.detectors_dir,
+        backend=settings.detection_backend,
+        cache_size=settings.finding_cache_size,
+    )
     digester = Digester(load_or_create_key(settings.hmac_key_file))
     audit_store = build_audit_store(settings)
     engine = Engine(

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     #: Audit: Ed25519 private key (PEM) signing checkpoints; created (0600) with a
     #: ``.pub`` beside it on first start when missing.
     audit_signing_key_file: Path = Path("var/audit-signing.key")
+    #: Texts whose detected spans are kept in memory, keyed by content digest and detector
+    #: revision (a chat's re-sent history is scanned once); 0 turns the cache off.
+    finding_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
 
     @field_validator("bootstrap_keys")
     @classmethod

@@ -67,15 +67,29 @@ BACKENDS: dict[str, Callable[[DetectorSet], Detector]] = {
 }
 
 
-def build_detector(detectors_dir: Path, backend: str = "presidio") -> Detector:
-    """Load and validate ``detectors_dir`` and build the named backend on it."""
+def build_detector(
+    detectors_dir: Path, backend: str = "presidio", *, cache_size: int = 0
+) -> Detector:
+    """Load and validate ``detectors_dir`` and build the named backend on it.
+
+    With ``cache_size`` > 0 the detector answers repeated texts from a
+    :class:`~.cache.FindingCache` of that many entries, keyed by the detector revision.
+    """
     try:
         factory = BACKENDS[backend]
     except KeyError:
         raise ConfigError(
             f"detection backend {backend!r}: unknown; choose one of {', '.join(sorted(BACKENDS))}"
         ) from None
-    return factory(load_detector_set(detectors_dir))
+    detector_set = load_detector_set(detectors_dir)
+    detector = factory(detector_set)
+    if cache_size <= 0:
+        return detector
+    from policy_engine.detection.cache import CachedDetector, FindingCache, detector_revision
+
+    return CachedDetector(
+        detector, FindingCache(cache_size), detector_revision(detector_set, backend)
+    )
 
 
 def __getattr__(name: str) -> Any:

