@@ -1,4 +1,5 @@
-"""Structure checks behind the secret detectors: JWT headers, typed placeholders, ANSI colours."""
+"""Structure checks behind the detectors: JWT headers, typed placeholders, ANSI colours,
+credentials in commands, phone numbers vouched for by cues and dropped when implausible."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import pytest
 
 from policy_engine.detection import PatternDetector, load_detector_set
 from policy_engine.detection.normalize import normalize
+from policy_engine.detection.plausibility import filter_implausible
 from policy_engine.detection.validators import jwt, repeated_unit, secret_value
+from policy_engine.models import DetectedSpan
 from policy_engine.settings import PROJECT_ROOT
 
 
@@ -88,3 +91,79 @@ def test_credentials_in_commands_and_urls(detector: PatternDetector, text: str, 
 )
 def test_commands_without_a_credential(detector: PatternDetector, text: str) -> None:
     assert [s for s in detector.detect(text) if s.category == "secret"] == []
+
+
+def _phone(text: str, value: str, score: float = 0.6) -> DetectedSpan:
+    start = text.index(value)
+    return DetectedSpan(
+        type="PHONE_NUMBER",
+        category="pii",
+        start=start,
+        end=start + len(value),
+        score=score,
+        detector="test",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "kept"),
+    [
+        ("fax +44 20 7946 0958", "+44 20 7946 0958", True),
+        ("number 4012-8888-8888-1881-7", "4012-8888-8888-1881-7", False),  # 17 digits
+        ("ship to 118 2290 Horseshoe Lane", "118 2290", False),  # house number, street
+        ("ship to 118 2290 then call", "118 2290", True),
+    ],
+)
+def test_phone_plausibility(text: str, value: str, kept: bool) -> None:
+    span = _phone(text, value)
+    assert filter_implausible(text, [span]) == ([span] if kept else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Head office: (212) 555-0188 office, (212) 555-0199 fax", "(212) 555-0199"),
+        ("They are not answering at 4471 2290", "4471 2290"),
+        ("Please call me back on +34 612 345 678.", "+34 612 345 678"),
+    ],
+)
+def test_phone_cues(detector: PatternDetector, text: str, value: str) -> None:
+    assert ("PHONE_NUMBER", value) in [
+        (s.type, text[s.start : s.end]) for s in detector.detect(text)
+    ]
+
+
+def _person(text: str, value: str) -> DetectedSpan:
+    start = text.index(value)
+    return DetectedSpan(
+        type="PERSON", category="pii", start=start, end=start + len(value), score=0.85, detector="t"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "kept"),
+    [
+        ("Ludwig van Beethoven wrote it", "Ludwig van Beethoven", True),
+        ("In 2019 Alice joined", "Alice", True),
+        ("$uploadToken .= 'abc'", "uploadToken", False),  # code, not a name
+        ("meet at the corner of Harbour Square", "Harbour Square", False),
+        ("deliver to 4123 Marlow Crescent", "Marlow Crescent", False),  # house number before
+        ("deliver to Marlow 17, Leeds", "Marlow", False),  # house number after
+        ("call Priya 0161 496 0000", "Priya", True),  # a phone number is no house number
+    ],
+)
+def test_name_plausibility(text: str, value: str, kept: bool) -> None:
+    span = _person(text, value)
+    assert filter_implausible(text, [span]) == ([span] if kept else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Signed off by Mrs. Adaeze Okafor today", "Adaeze Okafor"),
+        ("Contact:  Priya K. Raman\nPhone: none", "Priya K. Raman"),
+        ("My name is Tomasz Wiśniewski.", "Tomasz Wiśniewski"),
+    ],
+)
+def test_person_cues(detector: PatternDetector, text: str, value: str) -> None:
+    assert ("PERSON", value) in [(s.type, text[s.start : s.end]) for s in detector.detect(text)]
