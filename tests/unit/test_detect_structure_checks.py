@@ -93,10 +93,10 @@ def test_commands_without_a_credential(detector: PatternDetector, text: str) -> 
     assert [s for s in detector.detect(text) if s.category == "secret"] == []
 
 
-def _phone(text: str, value: str, score: float = 0.6) -> DetectedSpan:
+def _span(entity_type: str, text: str, value: str, score: float = 0.6) -> DetectedSpan:
     start = text.index(value)
     return DetectedSpan(
-        type="PHONE_NUMBER",
+        type=entity_type,
         category="pii",
         start=start,
         end=start + len(value),
@@ -115,7 +115,7 @@ def _phone(text: str, value: str, score: float = 0.6) -> DetectedSpan:
     ],
 )
 def test_phone_plausibility(text: str, value: str, kept: bool) -> None:
-    span = _phone(text, value)
+    span = _span("PHONE_NUMBER", text, value)
     assert filter_implausible(text, [span]) == ([span] if kept else [])
 
 
@@ -133,13 +133,6 @@ def test_phone_cues(detector: PatternDetector, text: str, value: str) -> None:
     ]
 
 
-def _person(text: str, value: str) -> DetectedSpan:
-    start = text.index(value)
-    return DetectedSpan(
-        type="PERSON", category="pii", start=start, end=start + len(value), score=0.85, detector="t"
-    )
-
-
 @pytest.mark.parametrize(
     ("text", "value", "kept"),
     [
@@ -153,7 +146,7 @@ def _person(text: str, value: str) -> DetectedSpan:
     ],
 )
 def test_name_plausibility(text: str, value: str, kept: bool) -> None:
-    span = _person(text, value)
+    span = _span("PERSON", text, value, 0.85)
     assert filter_implausible(text, [span]) == ([span] if kept else [])
 
 
