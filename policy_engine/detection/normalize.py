@@ -2,8 +2,11 @@
 """A normalized view of a text for detection, with a map back to the original offsets.
 
 People who want sensitive data to slip past the engine disguise it. :func:`normalize`
-undoes the common disguises before detection, in two passes:
+undoes the common disguises before detection, in three passes:
 
+0. **Terminal colours** (only where the text has an ESC character): ANSI escape
+   sequences (``\\x1b[93m``) are removed, so a key pasted from a coloured terminal is
+   seen as the terminal shows it.
 1. **Unicode** (only where the text has non-ASCII characters): NFKC per character
    (full-width digits become ASCII digits, ligatures split), zero-width, bidi and other
    format characters (Unicode category Cf) and combining marks (Mn) removed, Cyrillic and
@@ -50,6 +53,7 @@ _DIGIT_WORDS = {
     "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
 }  # fmt: skip
 
+_ANSI_ESCAPE = regex.compile(r"\x1b(?:\[[0-?]{0,32}[ -/]{0,8}[@-~]|[@-Z\\-_])")
 _NON_ASCII = regex.compile(r"[^\x00-\x7f]")
 _WORD_WITH_NON_ASCII = regex.compile(r"\w*[^\x00-\x7f][\w\p{Mn}\p{Cf}]*")
 _DIGIT_WORD = "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True))
@@ -131,6 +135,12 @@ class NormalizedView:
 def normalize(text: str) -> NormalizedView:
     """The normalized view of ``text`` (itself, with no maps, when nothing needed doing)."""
     maps: list[OffsetMap] = []
+    if "\x1b" in text:
+        text, offset_map = _rewrite(
+            text, [(m.start(), m.end(), "") for m in _ANSI_ESCAPE.finditer(text)]
+        )
+        if offset_map.pieces:
+            maps.append(offset_map)
     if not text.isascii():
         text, offset_map = _rewrite(text, _unicode_replacements(text))
         if offset_map.pieces:

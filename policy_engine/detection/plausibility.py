@@ -9,13 +9,20 @@ is dropped when it cannot be a name written in text:
   (digits, ``_``, brackets, quotes, slashes, ``=``, line breaks);
 * it has no capital letter, or it is a single word in capitals (``RESTRICTED``);
 * it lies inside a span of another category (a secret, a marking, source code);
-* it is a field label: followed by blanks and a colon (``Longitude : 12``, ``Remarks :``).
+* it is a field label: followed by blanks and a colon (``Longitude : 12``, ``Remarks :``);
+* a word starts with a lower-case letter, other than name particles (``van``, ``de``, ``bin``
+  ...): ``twilioToken``, ``var mattermostToken``;
+* it is part of a street address: its last word is a street word (``St``, ``Boulevard``,
+  ``Square``), or a house number stands right before it (``4123 Robson``) or right after
+  it on the same line (``Kalda 70``, but not a phone number).
 
 **Phone numbers.** Presidio's phone recognizer accepts most digit groups. A PHONE_NUMBER
 span is dropped when it overlaps a span of a more specific type (an IP address, a card,
 an SSN, an IBAN ...), when it has the shape of one (a dotted quad, ``ddd-dd-dddd``, a
-value with ``/``, ``%`` or ``|``), when it has fewer than seven digits, or when it is a
-bare run of digits that no context word ("phone", "call" ...) vouches for.
+value with ``/``, ``%`` or ``|``), when it has fewer than seven digits or more than
+fifteen (the E.164 maximum: longer runs are card or account numbers), or when it is a
+bare run of digits that no context word ("phone", "call" ...) vouches for, or when a
+street name follows it (``099 1463 Horseshoe Lane`` is a house number and a street).
 
 **Social security numbers.** A US_SSN starting with 9 is an ITIN (reported as such by
 its own recognizer), never an SSN: dropped.
@@ -35,13 +42,40 @@ NAME_TYPES = frozenset({"PERSON"})
 _NAME_CHARS = regex.compile(r"[\p{L}\p{M}' .\-\u2019]+")
 
 
+_NAME_PARTICLES = frozenset(
+    {"van", "von", "der", "den", "de", "del", "della", "di", "da", "das", "dos", "du", "la",
+     "le", "bin", "binti", "ibn", "al", "el", "y", "e", "ter", "ten", "zu"}
+)  # fmt: skip
+_STREET_WORDS = frozenset(
+    {"st", "street", "ave", "avenue", "rd", "road", "lane", "ln", "blvd", "boulevard", "drive",
+     "dr", "way", "ways", "court", "ct", "place", "pl", "square", "squares", "village",
+     "villages", "shores", "valley", "valleys", "locks", "apt", "suite", "straat", "weg",
+     "gasse", "strasse", "utca", "aqq"}
+)  # fmt: skip
+_NUMBER_BEFORE = regex.compile(r"(?<![\d.,:/-])(?!(?:19|20)\d\d[ \t])\d{1,6}[ \t]+$")
+_NUMBER_AFTER = regex.compile(r"[ \t]+\d{1,5}\b(?![ \t.-]*\d)")
+
+
 def plausible_name(value: str) -> bool:
     if not _NAME_CHARS.fullmatch(value):
         return False
     if not any(ch.isupper() for ch in value):
         return False
     words = value.split()
+    if any(w[0].islower() and w not in _NAME_PARTICLES for w in words):
+        return False
+    if words[-1].rstrip(".").lower() in _STREET_WORDS:
+        return False
     return not (len(words) == 1 and len(value) > 2 and value.isupper())
+
+
+def _in_address(text: str, start: int, end: int) -> bool:
+    """A house number right before the span, or right after it on the same line."""
+    line_start = text.rfind("\n", 0, start) + 1
+    return (
+        _NUMBER_BEFORE.search(text, line_start, start) is not None
+        or _NUMBER_AFTER.match(text, end) is not None
+    )
 
 
 #: Types whose span wins over an overlapping PHONE_NUMBER.
@@ -50,15 +84,19 @@ SPECIFIC_NUMBERS = frozenset(
 )
 _NOT_A_PHONE = regex.compile(r"\d{1,3}(?:\.\d{1,3}){3}|\d{3}[- .]\d{2}[- .]\d{4}|.*[/%|].*")
 _LABEL_AFTER = regex.compile(r"[ \t\u00a0]+:")
+_STREET_AFTER = regex.compile(
+    r"[ \t]+(?:[A-Z][\p{L}'-]*[ \t]+){1,3}"
+    r"(?:St|Street|Ave|Avenue|Rd|Road|Lane|Ln|Blvd|Boulevard|Drive|Dr|Way|Court|Ct|Place|Pl)\b"
+)
 _PHONE_BASE_SCORE = 0.4  # Presidio's score for a phone match without context
 _URL_USER = regex.compile(r"[A-Za-z][\w+.-]*://[^\s/@:]*:$")
 
 
 def plausible_phone(value: str, score: float) -> bool:
-    """Not shaped like another number; seven digits or more; a bare run of digits only
+    """Not shaped like another number; 7 to 15 digits (E.164); a bare run of digits only
     when a context word ("phone", "call" ...) raised its score."""
     digits = sum(ch.isdigit() for ch in value)
-    if digits < 7 or _NOT_A_PHONE.fullmatch(value) is not None:
+    if not 7 <= digits <= 15 or _NOT_A_PHONE.fullmatch(value) is not None:
         return False
     return not (value.isdigit() and score <= _PHONE_BASE_SCORE)
 
@@ -76,11 +114,13 @@ def filter_implausible(text: str, spans: list[DetectedSpan]) -> list[DetectedSpa
         if span.type in NAME_TYPES and (
             not plausible_name(value)
             or _LABEL_AFTER.match(text, span.end) is not None
+            or _in_address(text, span.start, span.end)
             or any(start <= span.start and span.end <= end for start, end in others)
         ):
             continue
         if span.type == "PHONE_NUMBER" and (
             not plausible_phone(value, span.score)
+            or _STREET_AFTER.match(text, span.end) is not None
             or any(start < span.end and span.start < end for start, end in specific)
         ):
             continue

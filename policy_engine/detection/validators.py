@@ -6,7 +6,10 @@ Validators are named in detector YAML (``validator: luhn``) and looked up in the
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
+import json
 import math
 from collections import Counter
 from collections.abc import Callable
@@ -84,10 +87,42 @@ def secret_like(value: str) -> bool:
     return len(value) >= 8 and sum(classes) >= 2 and len(set(value)) > 4
 
 
+def repeated_unit(value: str) -> bool:
+    """Whether ``value`` is mostly one short unit typed over and over, in any letter case
+    (``abcd1234abcd1234ABCD1234…``): at least three repeats covering two thirds of it."""
+    folded = value.lower()
+    for size in range(1, min(8, len(folded) // 3) + 1):
+        unit = folded[:size]
+        repeats = 1
+        while folded.startswith(unit, repeats * size):
+            repeats += 1
+        if repeats >= 3 and repeats * size * 3 >= len(folded) * 2:
+            return True
+    return False
+
+
+def secret_value(value: str) -> bool:
+    """:func:`secret_like`, and not one short unit repeated (a typed placeholder)."""
+    return secret_like(value) and not repeated_unit(value)
+
+
+def jwt(value: str) -> bool:
+    """A JSON Web Token whose first segment decodes to a JSON header naming its ``alg``."""
+    header = value.split(".", 1)[0]
+    try:
+        decoded = base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))
+        parsed = json.loads(decoded)
+    except (binascii.Error, ValueError):
+        return False
+    return isinstance(parsed, dict) and "alg" in parsed
+
+
 VALIDATORS: dict[str, Callable[[str], bool]] = {
     "iban": iban,
+    "jwt": jwt,
     "luhn": luhn,
     "mixed_characters": mixed_characters,
     "no_sequences": no_sequences,
     "secret_like": secret_like,
+    "secret_value": secret_value,
 }

@@ -59,15 +59,19 @@ def test_shipped_directory_loads_with_the_expected_recognizers() -> None:
         "codenames",
         "codenames_exact_case",
         "government_marking",
+        "json_web_token",
         "keyword_assignment",
         "payment_card",
+        "person_cue",
         "phone_with_context",
+        "phone_with_cue",
         "service_token",
         "github_token",
         "private_key",
         "proprietary_notice",
         "slack_token",
         "source_code",
+        "vendor_token",
     }
     assert by_id["aws_access_key"].detector_id == "yaml:secrets/aws_access_key"
     assert {r.definition.category for r in detector_set.recognizers} == {

@@ -1,0 +1,162 @@
+"""Structure checks behind the detectors: JWT headers, typed placeholders, ANSI colours,
+credentials in commands, phone numbers vouched for by cues and dropped when implausible."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from policy_engine.detection import PatternDetector, load_detector_set
+from policy_engine.detection.normalize import normalize
+from policy_engine.detection.plausibility import filter_implausible
+from policy_engine.detection.validators import jwt, repeated_unit, secret_value
+from policy_engine.models import DetectedSpan
+from policy_engine.settings import PROJECT_ROOT
+
+
+def _segment(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+@pytest.fixture(scope="module")
+def detector() -> PatternDetector:
+    return PatternDetector(load_detector_set(PROJECT_ROOT / "detectors"))
+
+
+def test_jwt_needs_a_json_header_with_an_algorithm() -> None:
+    payload = _segment({"sub": "alice"})
+    assert jwt(f"{_segment({'alg': 'RS256', 'typ': 'JWT'})}.{payload}.c2ln")
+    assert not jwt(f"{_segment({'typ': 'JWT'})}.{payload}.c2ln")  # no algorithm
+    assert not jwt(f"{_segment({'alg': 'HS256'})[:-2]}.{payload}")  # header cut short
+    assert not jwt("eyJnot-base64!.eyJ")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["abcd1234abcd1234abcd1234", "qwer1234QWER1234qwer1234--tail", "aaaaaaaaaaaa", "xyzxyzxyz"],
+)
+def test_repeated_units_are_placeholders(value: str) -> None:
+    assert repeated_unit(value)
+    assert not secret_value(value)
+
+
+@pytest.mark.parametrize(
+    "value", ["k7Gq2vXz9LmP4tRw8YbN", "Vq3!mZ8#pL2xT9wK", "abab7Qz9Lm2Pw8Tb3Nc6"]
+)
+def test_random_values_are_not_repeated_units(value: str) -> None:
+    assert not repeated_unit(value)
+    assert secret_value(value)
+
+
+def test_ansi_colours_are_removed_and_offsets_map_back() -> None:
+    text = "key: \x1b[1;93mvalue-in-colour\x1b[0m done"
+    view = normalize(text)
+    assert view.text == "key: value-in-colour done"
+    start = view.text.index("value")
+    assert text[slice(*view.original_span(start, start + len("value-in-colour")))] == (
+        "value-in-colour"
+    )
+
+
+def test_key_printed_in_colour_is_found(detector: PatternDetector) -> None:
+    key = "sk-proj-Qm7Tz2Vx9Lp4Rw8Yb1Nc6Hd3Jf5Ks0Ga"
+    text = f"log: \x1b[93m{key}\x1b[0m"
+    assert [(s.type, text[s.start : s.end]) for s in detector.detect(text)] == [
+        ("SERVICE_TOKEN", key)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("psql --password=Tk4vW9pLq2Zr -h db", "Tk4vW9pLq2Zr"),
+        ("ALTER USER app IDENTIFIED BY Qw7zXk2mLp9v", "Qw7zXk2mLp9v"),
+        ("amqp://svc:Vq3mZ8pL2xT9@mq.internal:5672", "Vq3mZ8pL2xT9"),
+        ("curl -u deploy:Hb6yN2qVt8Wc https://x.test", "Hb6yN2qVt8Wc"),
+    ],
+)
+def test_credentials_in_commands_and_urls(detector: PatternDetector, text: str, value: str) -> None:
+    assert value in [text[s.start : s.end] for s in detector.detect(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "use --password-file to read it from disk",
+        "mongodb://db.internal:27017/app",
+        "CREATE USER app IDENTIFIED BY abcd1234abcd1234abcd1234",
+    ],
+)
+def test_commands_without_a_credential(detector: PatternDetector, text: str) -> None:
+    assert [s for s in detector.detect(text) if s.category == "secret"] == []
+
+
+def _span(entity_type: str, text: str, value: str, score: float = 0.6) -> DetectedSpan:
+    start = text.index(value)
+    return DetectedSpan(
+        type=entity_type,
+        category="pii",
+        start=start,
+        end=start + len(value),
+        score=score,
+        detector="test",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "kept"),
+    [
+        ("fax +44 20 7946 0958", "+44 20 7946 0958", True),
+        ("number 4012-8888-8888-1881-7", "4012-8888-8888-1881-7", False),  # 17 digits
+        ("ship to 118 2290 Horseshoe Lane", "118 2290", False),  # house number, street
+        ("ship to 118 2290 then call", "118 2290", True),
+    ],
+)
+def test_phone_plausibility(text: str, value: str, kept: bool) -> None:
+    span = _span("PHONE_NUMBER", text, value)
+    assert filter_implausible(text, [span]) == ([span] if kept else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Head office: (212) 555-0188 office, (212) 555-0199 fax", "(212) 555-0199"),
+        ("They are not answering at 4471 2290", "4471 2290"),
+        ("Please call me back on +34 612 345 678.", "+34 612 345 678"),
+    ],
+)
+def test_phone_cues(detector: PatternDetector, text: str, value: str) -> None:
+    assert ("PHONE_NUMBER", value) in [
+        (s.type, text[s.start : s.end]) for s in detector.detect(text)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "kept"),
+    [
+        ("Ludwig van Beethoven wrote it", "Ludwig van Beethoven", True),
+        ("In 2019 Alice joined", "Alice", True),
+        ("$uploadToken .= 'abc'", "uploadToken", False),  # code, not a name
+        ("meet at the corner of Harbour Square", "Harbour Square", False),
+        ("deliver to 4123 Marlow Crescent", "Marlow Crescent", False),  # house number before
+        ("deliver to Marlow 17, Leeds", "Marlow", False),  # house number after
+        ("call Priya 0161 496 0000", "Priya", True),  # a phone number is no house number
+    ],
+)
+def test_name_plausibility(text: str, value: str, kept: bool) -> None:
+    span = _span("PERSON", text, value, 0.85)
+    assert filter_implausible(text, [span]) == ([span] if kept else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Signed off by Mrs. Adaeze Okafor today", "Adaeze Okafor"),
+        ("Contact:  Priya K. Raman\nPhone: none", "Priya K. Raman"),
+        ("My name is Tomasz Wiśniewski.", "Tomasz Wiśniewski"),
+    ],
+)
+def test_person_cues(detector: PatternDetector, text: str, value: str) -> None:
+    assert ("PERSON", value) in [(s.type, text[s.start : s.end]) for s in detector.detect(text)]
