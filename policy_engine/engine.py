@@ -139,8 +139,8 @@ class Engine:
         evaluation_done = time.perf_counter()
         reasons = [*failures, *result.reasons]
         segment = Segment.strictest(result.segment, *(r.segment for r in failures))
-        allowed, excluded = self.rank_endpoints(
-            segment, result, req.context, characters, policy_failed=policy_failed
+        allowed, excluded = rank_endpoints(
+            self.catalog, segment, result, req.context, characters, policy_failed=policy_failed
         )
         requested = req.context.requested_endpoint
         requested_allowed = None if requested is None else requested in allowed
@@ -252,20 +252,6 @@ class Engine:
                 )
                 digests.append([self.digester.digest(unit.text[s.start : s.end]) for s in group])
         return findings, digests
-
-    def rank_endpoints(
-        self,
-        segment: Segment,
-        result: PolicyResult,
-        context: RequestContext,
-        characters: int,
-        *,
-        policy_failed: bool = False,
-    ) -> tuple[list[str], list[ExcludedEndpoint]]:
-        """Allowed endpoint ids, cheapest first, and every other endpoint with its reasons."""
-        return rank_endpoints(
-            self.catalog, segment, result, context, characters, policy_failed=policy_failed
-        )
 
     def _audited_context(self, context: RequestContext) -> dict[str, Any]:
         audited = context.model_dump(exclude_none=True)
