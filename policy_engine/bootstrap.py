@@ -101,6 +101,7 @@ def build_engine(settings: Settings | None = None) -> Engine:
         digester=digester,
         scan_deadline_seconds=settings.scan_deadline_seconds,
         scan_workers=settings.scan_workers,
+        skip_later_stages=settings.skip_ner,
     )
     if settings.shadow_policies_dir is not None:
         engine.shadow = build_shadow_for(settings, catalog)

@@ -114,7 +114,6 @@ def scan(
     Nothing is decided or audited; use `policy-engine decide` for a decision.
     """
     from policy_engine.detection import build_detector
-    from policy_engine.detection.analyzer import AnalyzerDetector
     from policy_engine.engine import parse_request
     from policy_engine.settings import load_settings
 
@@ -132,11 +131,12 @@ def scan(
         detector = build_detector(
             settings.detectors_dir, backend=backend or settings.detection_backend
         )
-        if not isinstance(detector, AnalyzerDetector):
+        explainer = getattr(detector, "explain", None)
+        if explain and explainer is None:
             raise PolicyEngineError(f"backend {backend!r} cannot explain its findings")
         rows = []
         for unit in units:
-            spans = detector.explain(unit.text) if explain else detector.detect(unit.text)
+            spans = explainer(unit.text) if explain and explainer else detector.detect(unit.text)
             for span in spans:
                 row: dict[str, Any] = {"message": unit.message, "part": unit.part}
                 row.update(span.model_dump(exclude_none=True))

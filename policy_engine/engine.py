@@ -28,6 +28,7 @@ from policy_engine.models import (
     DecideRequest,
     Decision,
     DetectedSpan,
+    DetectionReport,
     ExcludedEndpoint,
     Finding,
     PolicyResult,
@@ -35,10 +36,11 @@ from policy_engine.models import (
     RequestContext,
     ScanUnit,
     Segment,
+    SkippedStage,
 )
 from policy_engine.observe import DecisionObserver, DecisionSummary, NullObserver, Timings
 from policy_engine.ports import AuditStore, Detector, PolicyEvaluator
-from policy_engine.scan import DeadlineScanner
+from policy_engine.scan import DeadlineScanner, Scanned
 
 log = get_logger("policy_engine.engine")
 
@@ -63,6 +65,7 @@ class Engine:
         scan_deadline_seconds: float = DEFAULT_SCAN_DEADLINE_SECONDS,
         scan_workers: int = 4,
         observer: DecisionObserver | None = None,
+        skip_later_stages: bool = True,
     ) -> None:
         self.detector = detector
         self.evaluator = evaluator
@@ -73,6 +76,9 @@ class Engine:
             detector, deadline_seconds=scan_deadline_seconds, workers=scan_workers
         )
         self.observer: DecisionObserver = observer if observer is not None else NullObserver()
+        #: Whether later detection stages (NER) are skipped once the findings of the earlier
+        #: ones force on_prem_only (``PE_SKIP_NER``); the audit record says so.
+        self.skip_later_stages = skip_later_stages
         #: Shadow mode: called with each policy input and the active result, returns what the
         #: audit record keeps under ``shadow``; must never raise (policy/shadow.py).
         self.shadow: Callable[[Mapping[str, Any], PolicyResult], dict[str, Any]] | None = None
@@ -109,32 +115,32 @@ class Engine:
         units = req.segments_to_scan()
         characters = sum(len(unit.text) for unit in units)
         failures: list[Reason] = []
-
-        try:
-            detected = self.scanner.scan(units)
-        except ScanTimeout as exc:  # fail closed; the late result is discarded
-            log.warning("scan_timeout", deadline_seconds=self.scanner.deadline_seconds)
-            failures.append(fail_closed(SCAN_TIMEOUT, str(exc)))
-            detected = []
-        except Exception as exc:  # fail closed on any detector failure
-            log.error("detection_failed", error_type=type(exc).__name__)
-            why = f"detection failed ({type(exc).__name__})"
-            failures.append(fail_closed(DETECTION_FAILED, why))
-            detected = []
-        findings, value_digests = self._aggregate(detected)
-        detection_done = time.perf_counter()
-
-        policy_input = build_policy_input(req.context, findings, characters)
-        policy_failed = False
         evaluator = self.evaluator  # one evaluator per decision: a reload swaps the attribute
-        try:
-            result = evaluator.evaluate(policy_input)
-        except Exception as exc:  # fail closed on any policy failure
-            log.error("policy_failed", error_type=type(exc).__name__)
-            policy_failed = True
-            why = f"policy evaluation failed ({type(exc).__name__})"
-            failures.append(fail_closed(POLICY_FAILED, why))
-            result = PolicyResult(segment=Segment.ON_PREM_ONLY)
+        deadline = self.scanner.deadline()
+        stages = self.scanner.stages or (None,)
+        detected: Scanned = []
+        result = PolicyResult(segment=Segment.ON_PREM_ONLY)  # replaced by the first evaluation
+        policy_failed = False
+        stages_run: list[str] = []
+        skipped: list[SkippedStage] = []
+        detection_time = time.perf_counter() - started
+        for index, stage in enumerate(stages):
+            if index > 0:
+                why_skip = self._why_skip(result, failures)
+                if why_skip is not None:
+                    skipped = [SkippedStage(stage=s, reason=why_skip) for s in stages[index:] if s]
+                    break
+            stage_started = time.perf_counter()
+            detected = self._scan_stage(units, stage, detected, deadline, failures)
+            if stage is not None:
+                stages_run.append(stage)
+            findings, value_digests = self._aggregate(detected)
+            policy_input = build_policy_input(req.context, findings, characters)
+            evaluation_started = time.perf_counter()
+            detection_time += evaluation_started - stage_started
+            result, policy_failed = self._evaluate(evaluator, policy_input, failures)
+        detection_done = started + detection_time
+        report = DetectionReport(stages=stages_run, skipped=skipped) if stages_run else None
 
         evaluation_done = time.perf_counter()
         reasons = [*failures, *result.reasons]
@@ -171,6 +177,8 @@ class Engine:
             "outcome": outcome,
             "latency_ms": round((time.perf_counter() - started) * 1000, 3),
         }
+        if report is not None:
+            entry["detection"] = report.model_dump()
         if self.shadow is not None:
             entry["shadow"] = self.shadow(policy_input, result)
         audit_started = time.perf_counter()
@@ -218,9 +226,56 @@ class Engine:
             policy_revision=record["policy_revision"],
             outcome=outcome,  # type: ignore[arg-type]
             audit=AuditReceipt(sequence=record["sequence"], hash=record["hash"]),
+            detection=report,
         )
 
     # ------------------------------------------------------------------ steps
+
+    def _scan_stage(
+        self,
+        units: list[ScanUnit],
+        stage: str | None,
+        earlier: Scanned,
+        deadline: float,
+        failures: list[Reason],
+    ) -> Scanned:
+        """The spans up to ``stage``; on a timeout or error, a failure and ``earlier``'s spans."""
+        try:
+            return self.scanner.scan(units, stage=stage, earlier=earlier, deadline=deadline)
+        except ScanTimeout as exc:  # fail closed; the late result is discarded
+            log.warning("scan_timeout", deadline_seconds=self.scanner.deadline_seconds)
+            failures.append(fail_closed(SCAN_TIMEOUT, str(exc)))
+        except Exception as exc:  # fail closed on any detector failure
+            log.error("detection_failed", error_type=type(exc).__name__, stage=stage)
+            why = f"detection failed ({type(exc).__name__})"
+            failures.append(fail_closed(DETECTION_FAILED, why))
+        return earlier
+
+    @staticmethod
+    def _evaluate(
+        evaluator: PolicyEvaluator, policy_input: dict[str, Any], failures: list[Reason]
+    ) -> tuple[PolicyResult, bool]:
+        """The policy's result, and whether evaluation failed (then: on_prem_only, a failure)."""
+        try:
+            return evaluator.evaluate(policy_input), False
+        except Exception as exc:  # fail closed on any policy failure
+            log.error("policy_failed", error_type=type(exc).__name__)
+            why = f"policy evaluation failed ({type(exc).__name__})"
+            failures.append(fail_closed(POLICY_FAILED, why))
+            return PolicyResult(segment=Segment.ON_PREM_ONLY), True
+
+    def _why_skip(self, result: PolicyResult, failures: list[Reason]) -> str | None:
+        """Why the next detection stages need not run, or None when they must."""
+        if failures:
+            rules = ", ".join(sorted({r.rule for r in failures}))
+            return f"the decision already fails closed ({rules}); later stages cannot change it"
+        if not self.skip_later_stages or result.segment is not Segment.ON_PREM_ONLY:
+            return None
+        forcing = sorted({r.rule for r in result.reasons if r.segment is Segment.ON_PREM_ONLY})
+        return (
+            f"the findings so far already force {Segment.ON_PREM_ONLY.value}"
+            f" ({', '.join(forcing) or 'policy'}); later stages cannot change the segment"
+        )
 
     def _aggregate(
         self, detected: list[tuple[ScanUnit, list[DetectedSpan]]]

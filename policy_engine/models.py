@@ -281,6 +281,25 @@ class AuditReceipt(BaseModel):
     hash: str
 
 
+class SkippedStage(BaseModel):
+    """A detection stage that did not run for a decision, and why."""
+
+    stage: str
+    reason: str
+
+
+class DetectionReport(BaseModel):
+    """Which detection stages ran for a decision (cheapest first), and which were skipped.
+
+    The ``presidio`` backend has two stages, ``patterns`` and ``ner``; ``ner`` is skipped
+    when the ``patterns`` findings already force ``on_prem_only``, the strictest segment
+    (names found by NER could not change the decision; they are then not in ``findings``).
+    """
+
+    stages: list[str]
+    skipped: list[SkippedStage] = Field(default_factory=list)
+
+
 class Decision(BaseModel):
     """The answer of ``POST /decide``."""
 
@@ -296,6 +315,7 @@ class Decision(BaseModel):
     policy_revision: str
     outcome: Literal["decided", "fail_closed"]
     audit: AuditReceipt
+    detection: DetectionReport | None = None
 
 
 class ErrorBody(BaseModel):

@@ -25,6 +25,33 @@ class Detector(Protocol):
 
 
 @runtime_checkable
+class StagedDetector(Protocol):
+    """A detector whose work comes in stages, cheapest first, so the engine can stop early.
+
+    ``detect_stage(stage, text, earlier)`` returns the spans of every stage up to and
+    including ``stage``, given ``earlier``, what the stages before it returned for the same
+    text (``[]`` for the first). ``detect(text)`` runs all stages (:func:`detect_in_stages`).
+    """
+
+    @property
+    def stages(self) -> tuple[str, ...]: ...
+
+    def detect(self, text: str) -> list[DetectedSpan]: ...
+
+    def detect_stage(
+        self, stage: str, text: str, earlier: list[DetectedSpan]
+    ) -> list[DetectedSpan]: ...
+
+
+def detect_in_stages(detector: StagedDetector, text: str) -> list[DetectedSpan]:
+    """The spans of every stage of ``detector``, run in order."""
+    spans: list[DetectedSpan] = []
+    for stage in detector.stages:
+        spans = detector.detect_stage(stage, text, spans)
+    return spans
+
+
+@runtime_checkable
 class PolicyEvaluator(Protocol):
     """Evaluates ``data.segmentation.decision`` for a policy input document."""
 

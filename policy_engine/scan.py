@@ -5,16 +5,20 @@ engine then fails closed with reason ``scan_timeout``); the late result is disca
 thread cannot be stopped from outside, so what bounds a runaway scan is the detectors' own
 limits (every regex runs with a timeout and releases the GIL), and the pool size bounds how
 many can run at once: requests waiting for a free worker spend their deadline waiting.
+
+A staged detector (:class:`~policy_engine.ports.StagedDetector`) is scanned one stage at a
+time, all stages of a request under one deadline (:meth:`DeadlineScanner.deadline`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import time
 from collections.abc import Sequence
 
 from policy_engine.errors import ScanTimeout
 from policy_engine.models import DetectedSpan, ScanUnit
-from policy_engine.ports import Detector
+from policy_engine.ports import Detector, StagedDetector
 
 Scanned = list[tuple[ScanUnit, list[DetectedSpan]]]
 
@@ -25,22 +29,51 @@ class DeadlineScanner:
     def __init__(self, detector: Detector, *, deadline_seconds: float, workers: int) -> None:
         self.detector = detector
         self.deadline_seconds = deadline_seconds
+        staged = detector if isinstance(detector, StagedDetector) else None
+        self._staged = staged if staged is not None and len(staged.stages) > 1 else None
+        #: The detector's stages, cheapest first; ``()`` when it has fewer than two.
+        self.stages: tuple[str, ...] = self._staged.stages if self._staged else ()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="scan"
         )
 
-    def scan(self, units: Sequence[ScanUnit]) -> Scanned:
-        future = self._pool.submit(self._scan_all, list(units))
+    def deadline(self) -> float:
+        """The ``time.monotonic()`` by which a request's scan, all stages, must be done."""
+        return time.monotonic() + self.deadline_seconds
+
+    def scan(
+        self,
+        units: Sequence[ScanUnit],
+        *,
+        stage: str | None = None,
+        earlier: Scanned | None = None,
+        deadline: float | None = None,
+    ) -> Scanned:
+        """Spans of each unit: of all stages, or up to ``stage`` given ``earlier``'s spans."""
+        if deadline is None:
+            deadline = self.deadline()
+        future = self._pool.submit(self._scan_all, list(units), stage, earlier)
         try:
-            return future.result(timeout=self.deadline_seconds)
+            return future.result(timeout=max(0.0, deadline - time.monotonic()))
         except concurrent.futures.TimeoutError:
             future.cancel()  # not started yet: never runs; running: its result is dropped
             raise ScanTimeout(
                 f"detection did not finish within {self.deadline_seconds:g} s"
             ) from None
 
-    def _scan_all(self, units: list[ScanUnit]) -> Scanned:
-        return [(unit, self.detector.detect(unit.text)) for unit in units]
+    def _scan_all(
+        self, units: list[ScanUnit], stage: str | None, earlier: Scanned | None
+    ) -> Scanned:
+        if stage is None:
+            return [(unit, self.detector.detect(unit.text)) for unit in units]
+        if self._staged is None:
+            raise ValueError(f"detection stage {stage!r}: the detector has no stages")
+        before = [spans for _, spans in earlier] if earlier else [[] for _ in units]
+        staged = self._staged
+        return [
+            (unit, staged.detect_stage(stage, unit.text, spans))
+            for unit, spans in zip(units, before, strict=True)
+        ]
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

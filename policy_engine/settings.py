@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     #: Texts whose detected spans are kept in memory, keyed by content digest and detector
     #: revision (a chat's re-sent history is scanned once); 0 turns the cache off.
     finding_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
+    #: Detection: skip the NER stage (spaCy) when the pattern stage's findings already force
+    #: on_prem_only; the decision records the skipped stage and why (``detection``).
+    skip_ner: bool = True
 
     @field_validator("bootstrap_keys")
     @classmethod

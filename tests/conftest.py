@@ -10,9 +10,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+
+if TYPE_CHECKING:
+    from policy_engine.settings import Settings
 
 from tests.audit_support import backend, signer  # noqa: F401  (fixtures)
 from tests.pg_cluster import pg_cluster, postgres_url  # noqa: F401  (fixtures)
@@ -35,6 +39,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def in_process_settings(workdir: Path, **overrides: Any) -> Settings:
+    """Settings for an in-process :class:`~policy_engine.Engine` with its state in ``workdir``
+    and the shipped policies, detectors and example catalog."""
+    from policy_engine.settings import load_settings
+
+    return load_settings(
+        **{
+            "audit_url": f"sqlite:///{workdir / 'audit.db'}",
+            "hmac_key_file": workdir / "hmac.key",
+            "policies_dir": ROOT / "policies",
+            "detectors_dir": ROOT / "detectors",
+            "catalog": ROOT / "examples" / "catalog.yaml",
+            **overrides,
+        }
+    )
 
 
 def engine_env(workdir: Path, **extra: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from policy_engine.detection.definitions import DetectorSet
 from policy_engine.models import DetectedSpan
-from policy_engine.ports import Detector
+from policy_engine.ports import Detector, StagedDetector, detect_in_stages
 
 #: Default number of texts whose spans are kept (``PE_FINDING_CACHE_SIZE``).
 DEFAULT_CACHE_SIZE = 4096
@@ -73,23 +73,42 @@ class FindingCache:
             return len(self._entries)
 
 
-class CachedDetector:
-    """A :class:`~policy_engine.ports.Detector` that asks ``cache`` before ``detector``.
+#: The one stage of a detector that is not staged.
+WHOLE = "all"
 
-    A failing scan is not cached (it raises through). Concurrent misses on one text may
-    both scan it; they store the same spans.
+
+class CachedDetector:
+    """A :class:`~policy_engine.ports.StagedDetector` that asks ``cache`` before ``detector``.
+
+    The stages are those of ``detector`` (a detector without stages has one, ``all``);
+    each stage's spans are an entry of their own, so a text whose first stage was enough
+    once is not scanned again by it when a later request needs the next stage. A failing
+    scan is not cached (it raises through). Concurrent misses on one text may both scan
+    it; they store the same spans.
     """
 
     def __init__(self, detector: Detector, cache: FindingCache, revision: str) -> None:
         self.detector = detector
         self.cache = cache
         self.revision = revision
+        self._staged = detector if isinstance(detector, StagedDetector) else None
+        self.stages: tuple[str, ...] = self._staged.stages if self._staged else (WHOLE,)
 
     def detect(self, text: str) -> list[DetectedSpan]:
-        key = content_key(self.revision, text)
+        return detect_in_stages(self, text)
+
+    def detect_stage(
+        self, stage: str, text: str, earlier: list[DetectedSpan]
+    ) -> list[DetectedSpan]:
+        key = content_key(f"{self.revision}:{stage}", text)
         cached = self.cache.get(key)
         if cached is not None:
             return [span.model_copy() for span in cached]
-        spans = self.detector.detect(text)
+        if self._staged is not None:
+            spans = self._staged.detect_stage(stage, text, earlier)
+        elif stage == WHOLE:
+            spans = self.detector.detect(text)
+        else:
+            raise ValueError(f"unknown detection stage {stage!r}")
         self.cache.put(key, [span.model_copy() for span in spans])
         return spans

@@ -7,8 +7,7 @@ from pathlib import Path
 from structlog.testing import capture_logs
 
 from policy_engine.engine import Engine
-from policy_engine.settings import load_settings
-from tests.conftest import ROOT
+from tests.conftest import in_process_settings
 
 SSN = "536-22-8190"
 EMAIL = "maria.keller@contoso-mail.com"
@@ -18,15 +17,7 @@ PLANTED = [SSN, EMAIL, AWS_KEY, USER]
 
 
 def test_decisions_log_types_and_ids_but_no_values(tmp_path: Path) -> None:
-    settings = load_settings(
-        detection_backend="patterns",
-        audit_url=f"sqlite:///{tmp_path / 'audit.db'}",
-        hmac_key_file=tmp_path / "hmac.key",
-        policies_dir=ROOT / "policies",
-        detectors_dir=ROOT / "detectors",
-        catalog=ROOT / "examples" / "catalog.yaml",
-        scan_deadline_seconds=60,
-    )
+    settings = in_process_settings(tmp_path, detection_backend="patterns", scan_deadline_seconds=60)
     text = f"SSN {SSN}, mail {EMAIL}, aws_access_key_id = {AWS_KEY}"
     with Engine.from_settings(settings) as engine, capture_logs() as events:
         decision = engine.decide({"content": text, "context": {"user": USER}}, caller="key-x")

@@ -13,7 +13,7 @@ from policy_engine import Engine, Segment
 from policy_engine.audit import verify_rows
 from policy_engine.errors import RequestError
 from policy_engine.settings import load_settings
-from tests.conftest import ROOT
+from tests.conftest import in_process_settings
 
 REQUESTS: list[dict[str, Any]] = [
     {"content": "Customer John Smith, SSN 536-22-8190, asked about his card."},
@@ -36,13 +36,7 @@ COMPARED = (
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     workdir = tmp_path_factory.mktemp("api")
-    settings = load_settings(
-        audit_url=f"sqlite:///{workdir / 'audit.db'}",
-        hmac_key_file=workdir / "hmac.key",
-        policies_dir=ROOT / "policies",
-        detectors_dir=ROOT / "detectors",
-        catalog=ROOT / "examples" / "catalog.yaml",
-    )
+    settings = in_process_settings(workdir)
     with Engine.from_settings(settings) as built:
         yield built
 

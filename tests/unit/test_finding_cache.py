@@ -59,11 +59,11 @@ def test_entries_are_bounded_and_hold_no_text() -> None:
     for index in range(5):
         detector.detect(f"{TEXT} #{index}")
     assert len(cache) == 2
-    key = content_key("r1", f"{TEXT} #4")
+    key = content_key("r1:all", f"{TEXT} #4")
     assert TEXT.encode() not in key and len(key) == 20
     cached = cache.get(key)
     assert cached is not None and all(not hasattr(s, "text") for s in cached)
-    assert cache.get(content_key("r1", f"{TEXT} #0")) is None  # least recently used: gone
+    assert cache.get(content_key("r1:all", f"{TEXT} #0")) is None  # least recently used: gone
 
 
 def test_size_zero_turns_the_cache_off() -> None:

@@ -1,0 +1,179 @@
+"""The named-entity stage: spaCy's NER (PERSON, LOCATION, ...), and nothing else.
+
+The ``presidio`` backend detects in two stages (:mod:`.presidio_detector`): the cheap
+pattern stage first, this one second. Here spaCy's pipeline (NER only, see
+:mod:`.ner_pipeline`) runs over the text and Presidio's ``SpacyRecognizer`` turns its
+entities into results, with Presidio's own label mapping and scores. Like the pattern
+stage it scans the normalized view and decoded payloads (:mod:`.evasion`) and drops
+implausible names (:mod:`.plausibility`); the check that needs the pattern stage's spans
+(a "name" inside a secret or a code block is no name) is done when the stages are merged
+(:func:`merge_stage_spans`).
+
+Long texts are cut into pieces of at most :data:`CHUNK_CHARS` characters at line or
+sentence ends: spaCy's working memory grows with the length of one text (about 300 MB
+for 100 KB), not with the number of pieces.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import regex
+from presidio_analyzer import RecognizerResult
+from presidio_analyzer.nlp_engine import NlpEngine
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+from policy_engine.detection.builtins import NER_ENTITIES, NER_RECOGNIZER
+from policy_engine.detection.definitions import DetectorSet
+from policy_engine.detection.evasion import scan
+from policy_engine.detection.explain import ExplainedSpan, explanation_fields
+from policy_engine.detection.plausibility import filter_implausible
+from policy_engine.errors import DetectionError
+from policy_engine.models import DetectedSpan
+
+LANGUAGE = "en"
+DETECTOR_ID = f"presidio:{NER_RECOGNIZER}"
+
+#: Longest piece of text given to spaCy at once.
+CHUNK_CHARS = 10_000
+#: Where a piece may end, best first: a blank line, a line end, a sentence end, a blank.
+_CUT_POINTS = (
+    regex.compile(r"\n[ \t]*\n"),
+    regex.compile(r"\n"),
+    regex.compile(r"[.!?][\"')\]]*[ \t]+(?=[\"'(\[]*[A-Z0-9])"),
+    regex.compile(r"[ \t]+"),
+)
+
+
+class NerStage:
+    """Named entities of the types the detectors directory switched on."""
+
+    def __init__(
+        self, detector_set: DetectorSet, nlp_engine: NlpEngine, *, chunk_chars: int = CHUNK_CHARS
+    ) -> None:
+        self.chunk_chars = chunk_chars
+        analysis = detector_set.analysis
+        self._analysis = analysis
+        self.entity_types: tuple[str, ...] = tuple(
+            sorted(e for e in analysis.builtin_entities if e in NER_ENTITIES)
+        )
+        self._entities = list(self.entity_types)
+        self.nlp_engine = nlp_engine
+        self._recognizer = SpacyRecognizer(
+            supported_language=LANGUAGE, supported_entities=self._entities
+        )
+        self._lock = threading.Lock()  # spaCy does not promise thread safety
+
+    def detect(self, text: str) -> list[DetectedSpan]:
+        """Entities in ``text``, its normalized view and decoded payloads (original offsets)."""
+        return scan(text, lambda view: self.analyze(view))
+
+    def explain(self, text: str) -> list[DetectedSpan]:
+        """Like :meth:`detect`, each span an :class:`ExplainedSpan`."""
+        return scan(text, lambda view: self.analyze(view, explain=True))
+
+    def analyze(self, text: str, *, explain: bool = False) -> list[DetectedSpan]:
+        """Entities of ``text`` exactly as written, implausible names dropped."""
+        if not self._entities or not text.strip():
+            return []
+        spans: list[DetectedSpan] = []
+        for offset, piece in chunks(text, self.chunk_chars):
+            for result in self._results(piece):
+                if result.score < self._analysis.threshold(result.entity_type):
+                    continue
+                fields: dict[str, Any] = {
+                    "type": result.entity_type,
+                    "category": "pii",
+                    "start": result.start + offset,
+                    "end": result.end + offset,
+                    "score": round(min(1.0, float(result.score)), 4),
+                    "detector": DETECTOR_ID,
+                }
+                spans.append(
+                    ExplainedSpan(**fields, **explanation_fields(result))
+                    if explain
+                    else DetectedSpan(**fields)
+                )
+        spans.sort(key=lambda s: (s.start, s.end, s.type))
+        return filter_implausible(text, spans)
+
+    def _results(self, text: str) -> list[RecognizerResult]:
+        if not text.strip():
+            return []
+        try:
+            with self._lock:
+                artifacts = self.nlp_engine.process_text(text, LANGUAGE)
+            results: list[RecognizerResult] = self._recognizer.analyze(
+                text, self._entities, artifacts
+            )
+            return results
+        except Exception as exc:  # spaCy's messages may quote the text: name the type only
+            raise DetectionError(f"detector presidio: NER failed ({type(exc).__name__})") from None
+
+
+def chunks(text: str, limit: int) -> Iterator[tuple[int, str]]:
+    """``(offset, piece)`` covering ``text`` in order, each piece at most ``limit`` long.
+
+    A piece ends at the last blank line, line end, sentence end or blank before the
+    limit (in that order of preference, looked for in the second half of the piece), so
+    that a name is not cut in two; only a run of ``limit`` characters without any of them
+    is cut hard.
+    """
+    start = 0
+    while len(text) - start > limit:
+        end = _cut(text, start, start + limit)
+        yield start, text[start:end]
+        start = end
+    if start < len(text):
+        yield start, text[start:]
+
+
+def _cut(text: str, start: int, limit: int) -> int:
+    middle = start + (limit - start) // 2
+    for pattern in _CUT_POINTS:
+        last = None
+        for match in pattern.finditer(text, middle, limit):
+            last = match
+        if last is not None:
+            return int(last.end())
+    return limit
+
+
+def merge_stage_spans(
+    earlier: Sequence[DetectedSpan], later: Sequence[DetectedSpan]
+) -> list[DetectedSpan]:
+    """The spans of two stages as one analysis would have reported them.
+
+    A name inside a span of another category (a secret, a marking, source code) is
+    dropped, and of two spans of one type where one contains the other, the one with the
+    lower score goes (on equal scores the shorter one), as Presidio does within one
+    analysis.
+    """
+    others = [(s.start, s.end) for s in earlier if s.category != "pii"]
+    kept_later = [
+        span
+        for span in later
+        if not any(start <= span.start and span.end <= end for start, end in others)
+    ]
+    later_types = {span.type for span in kept_later}
+    dropped: set[int] = set()
+    for i, a in enumerate(earlier):
+        if a.type not in later_types:
+            continue
+        for j, b in enumerate(kept_later):
+            if a.type != b.type or not (a.start <= b.end and b.start <= a.end):
+                continue
+            if _outranks(a, b) and a.start <= b.start and b.end <= a.end:
+                dropped.add(len(earlier) + j)
+            elif _outranks(b, a) and b.start <= a.start and a.end <= b.end:
+                dropped.add(i)
+    merged = [s for i, s in enumerate([*earlier, *kept_later]) if i not in dropped]
+    merged.sort(key=lambda s: (s.start, s.end, s.type))
+    return merged
+
+
+def _outranks(a: DetectedSpan, b: DetectedSpan) -> bool:
+    """Whether ``a`` is kept over ``b`` when one contains the other (Presidio's order)."""
+    return (-a.score, a.start, -(a.end - a.start)) <= (-b.score, b.start, -(b.end - b.start))

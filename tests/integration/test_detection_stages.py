@@ -1,0 +1,192 @@
+"""Detection in stages: NER is skipped when the pattern stage already forces on_prem_only.
+
+The decision is the same as with both stages (on_prem_only cannot get stricter); the
+response and the audit record say which stages ran and why NER was skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from policy_engine import Engine, Segment
+from policy_engine.audit import SQLiteAuditStore
+from policy_engine.detection.cache import CachedDetector, FindingCache
+from policy_engine.detection.ner_stage import NerStage
+from policy_engine.detection.presidio_detector import PresidioDetector
+from policy_engine.models import DetectedSpan
+from tests.conftest import in_process_settings
+
+SECRET_AND_NAME = "Laura Bennett said the key AKIAQ3EGRTXN4KDH7ZPM works for staging."
+NAME_ONLY = "Laura Bennett asked us to move the quarterly review to Thursday."
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    workdir = tmp_path_factory.mktemp("stages")
+    settings = in_process_settings(workdir, finding_cache_size=0)
+    with Engine.from_settings(settings) as built:
+        yield built
+
+
+@pytest.fixture
+def without_skipping(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
+    """The same detector and policies, NER never skipped."""
+    with Engine(
+        detector=engine.detector,
+        evaluator=engine.evaluator,
+        catalog=engine.catalog,
+        audit_store=SQLiteAuditStore(tmp_path / "audit.db"),
+        digester=engine.digester,
+        skip_later_stages=False,
+    ) as other:
+        yield other
+
+
+def last_record(engine: Engine) -> dict[str, object]:
+    return list(engine.audit_store.records())[-1]
+
+
+def test_ner_is_skipped_when_the_patterns_force_on_prem(engine: Engine) -> None:
+    decision = engine.decide({"content": SECRET_AND_NAME})
+    assert decision.segment is Segment.ON_PREM_ONLY
+    assert decision.outcome == "decided"
+    assert decision.detection is not None
+    assert decision.detection.stages == ["patterns"]
+    (skipped,) = decision.detection.skipped
+    assert skipped.stage == "ner"
+    assert "already force on_prem_only" in skipped.reason
+    assert "isolation." in skipped.reason  # names the rule that forced it
+    assert "PERSON" not in {f.type for f in decision.findings}
+    record = last_record(engine)
+    assert record["decision_id"] == decision.decision_id
+    assert record["detection"] == decision.detection.model_dump()
+
+
+def test_with_skipping_off_the_same_decision_has_the_names_too(
+    engine: Engine, without_skipping: Engine
+) -> None:
+    skipping = engine.decide({"content": SECRET_AND_NAME})
+    full = without_skipping.decide({"content": SECRET_AND_NAME})
+    assert full.detection is not None and full.detection.stages == ["patterns", "ner"]
+    assert full.detection.skipped == []
+    assert "PERSON" in {f.type for f in full.findings}
+    for field in ("segment", "allowed_endpoints", "recommended_endpoint", "excluded_endpoints"):
+        assert getattr(skipping, field) == getattr(full, field), field
+    assert last_record(without_skipping)["detection"] == {
+        "stages": ["patterns", "ner"],
+        "skipped": [],
+    }
+
+
+def test_ner_runs_when_the_patterns_leave_a_laxer_segment(engine: Engine) -> None:
+    decision = engine.decide({"content": NAME_ONLY})
+    assert decision.detection is not None
+    assert decision.detection.stages == ["patterns", "ner"]
+    assert decision.detection.skipped == []
+    person = [f for f in decision.findings if f.type == "PERSON"]
+    assert person and person[0].detector == "presidio:SpacyRecognizer"
+    assert person[0].spans == [(0, len("Laura Bennett"))]
+
+
+def test_a_chat_skips_ner_for_every_message_once_one_forces_on_prem(engine: Engine) -> None:
+    decision = engine.decide(
+        {
+            "messages": [
+                {"role": "system", "content": "You are a helpful assistant for Laura Bennett."},
+                {"role": "user", "content": "Her SSN is 536-22-8190, file the form."},
+            ]
+        }
+    )
+    assert decision.segment is Segment.ON_PREM_ONLY
+    assert decision.detection is not None and decision.detection.stages == ["patterns"]
+    assert {f.type for f in decision.findings} == {"US_SSN"}
+
+
+def test_the_service_reports_the_stages(client: httpx.Client) -> None:
+    skipped = client.post("/decide", json={"content": SECRET_AND_NAME}).json()
+    assert skipped["detection"]["stages"] == ["patterns"]
+    assert skipped["detection"]["skipped"][0]["stage"] == "ner"
+    both = client.post("/decide", json={"content": NAME_ONLY}).json()
+    assert both["detection"] == {"stages": ["patterns", "ner"], "skipped": []}
+
+
+def test_stages_together_equal_detect(engine: Engine) -> None:
+    detector = engine.detector
+    assert isinstance(detector, PresidioDetector)
+    for text in (SECRET_AND_NAME, NAME_ONLY, "nothing here"):
+        first = detector.detect_stage("patterns", text, [])
+        both = detector.detect_stage("ner", text, first)
+        assert both == detector.detect(text)
+        assert not {s.type for s in first} & {"LOCATION"}
+
+
+def test_each_stage_is_cached_on_its_own(engine: Engine) -> None:
+    detector = engine.detector
+    assert isinstance(detector, PresidioDetector)
+    cache = FindingCache(16)
+    cached = CachedDetector(detector, cache, "rev")
+    assert cached.stages == ("patterns", "ner")
+    first = cached.detect_stage("patterns", NAME_ONLY, [])
+    assert len(cache) == 1 and cache.misses == 1
+    assert cached.detect(NAME_ONLY) == detector.detect(NAME_ONLY)
+    assert len(cache) == 2 and cache.hits == 1  # the pattern stage was not scanned again
+    assert cached.detect_stage("patterns", NAME_ONLY, []) == first
+
+
+def test_long_texts_are_cut_for_ner_without_changing_what_it_finds(engine: Engine) -> None:
+    detector = engine.detector
+    assert isinstance(detector, PresidioDetector)
+    lines = [
+        "Laura Bennett reviewed the contract with Marcus Whitfield in Portland.",
+        "The quarterly planning review moved to Thursday afternoon.",
+        "Priya Natarajan will call Thomas Keller about the renewal in Boston.",
+    ]
+    text = "\n".join(lines[i % 3] for i in range(400))  # ~26 KB, cut at line ends
+    whole = NerStage(detector.detector_set, detector.ner.nlp_engine, chunk_chars=len(text))
+    cut = NerStage(detector.detector_set, detector.ner.nlp_engine, chunk_chars=4_000)
+
+    def key(spans: list[DetectedSpan]) -> list[tuple[str, int, int]]:
+        return [(s.type, s.start, s.end) for s in spans]
+
+    found = key(cut.analyze(text))
+    assert found == key(whole.analyze(text))
+    assert sum(1 for t, *_ in found if t == "PERSON") >= 400
+
+
+class SlowNer:
+    """A staged detector whose second stage outlives the deadline."""
+
+    stages = ("patterns", "ner")
+
+    def detect(self, text: str) -> list[DetectedSpan]:
+        raise AssertionError("the engine scans stage by stage")
+
+    def detect_stage(
+        self, stage: str, text: str, earlier: list[DetectedSpan]
+    ) -> list[DetectedSpan]:
+        if stage == "ner":
+            time.sleep(1.0)
+        return []
+
+
+def test_a_late_second_stage_fails_closed_under_one_deadline(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with Engine(
+        detector=SlowNer(),  # type: ignore[arg-type]
+        evaluator=engine.evaluator,
+        catalog=engine.catalog,
+        audit_store=SQLiteAuditStore(tmp_path / "audit.db"),
+        digester=engine.digester,
+        scan_deadline_seconds=0.3,
+    ) as slow:
+        decision = slow.decide({"content": NAME_ONLY})
+    assert decision.segment is Segment.ON_PREM_ONLY
+    assert decision.outcome == "fail_closed"
+    assert [r.rule for r in decision.reasons][:1] == ["scan_timeout"]
+    assert decision.detection is not None and decision.detection.stages == ["patterns", "ner"]
