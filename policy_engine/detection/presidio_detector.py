@@ -100,6 +100,13 @@ class PresidioDetector:
             return merge_stage_spans(earlier, self.ner.detect(text))
         raise ValueError(f"unknown detection stage {stage!r}")
 
+    def stage_entity_types(self, stage: str) -> tuple[str, ...]:
+        if stage == PATTERNS_STAGE:
+            return self.patterns.entity_types
+        if stage == NER_STAGE:
+            return self.ner.entity_types
+        raise ValueError(f"unknown detection stage {stage!r}")
+
     def explain(self, text: str) -> list[DetectedSpan]:
         """Like :meth:`detect`, each span an ``ExplainedSpan`` (pattern, context, check)."""
         return merge_stage_spans(self.patterns.explain(text), self.ner.explain(text))
