@@ -21,6 +21,7 @@ from policy_engine.engine import Engine
 from policy_engine.errors import ConfigError, PolicyEngineError
 from policy_engine.logs import ensure_library_logging, get_logger
 from policy_engine.policy import EmbeddedEvaluator, PolicySet, load_policy_set
+from policy_engine.policy.cache import cached
 from policy_engine.policy.reloader import PolicyReloader
 from policy_engine.policy.shadow import ShadowEvaluator, build_shadow
 from policy_engine.ports import AuditStore, PolicyEvaluator
@@ -70,14 +71,28 @@ def build_audit_store(settings: Settings, *, signing: bool = True) -> AuditStore
     return store
 
 
+def load_policies(
+    settings: Settings, catalog: Catalog, policies_dir: Path | None = None
+) -> PolicySet:
+    """Load ``policies_dir`` (default PE_POLICIES_DIR) with the catalog as data."""
+    directory = settings.policies_dir if policies_dir is None else policies_dir
+    return load_policy_set(directory, {"catalog": catalog.policy_data()})
+
+
 def build_evaluator(
     settings: Settings, catalog: Catalog, policies_dir: Path | None = None
 ) -> PolicyEvaluator:
     """Load ``policies_dir`` (default PE_POLICIES_DIR) with the catalog and build the
-    configured evaluator (PE_POLICY_BACKEND) on it."""
-    directory = settings.policies_dir if policies_dir is None else policies_dir
-    policy_set = load_policy_set(directory, {"catalog": catalog.policy_data()})
+    configured evaluator (PE_POLICY_BACKEND) on it, without a result cache."""
+    policy_set = load_policies(settings, catalog, policies_dir)
     return POLICY_EVALUATORS[settings.policy_backend](policy_set, settings)
+
+
+def serving_evaluator(policy_set: PolicySet, settings: Settings) -> PolicyEvaluator:
+    """The configured evaluator on ``policy_set`` behind a result cache of
+    PE_POLICY_CACHE_SIZE decisions (none when 0): what the engine decides with."""
+    evaluator = POLICY_EVALUATORS[settings.policy_backend](policy_set, settings)
+    return cached(evaluator, policy_set, settings.policy_cache_size)
 
 
 def build_engine(settings: Settings | None = None) -> Engine:
@@ -85,7 +100,7 @@ def build_engine(settings: Settings | None = None) -> Engine:
     ensure_library_logging()
     settings = load_settings() if settings is None else settings.resolved()
     catalog = load_catalog(settings.catalog)
-    evaluator = build_evaluator(settings, catalog)
+    evaluator = serving_evaluator(load_policies(settings, catalog), settings)
     detector = build_detector(
         settings.detectors_dir,
         backend=settings.detection_backend,
@@ -126,7 +141,7 @@ def build_reloader(engine: Engine, settings: Settings) -> PolicyReloader:
     ``POST /policies/reload``, and when PE_POLICIES_WATCH is on, on file changes."""
 
     def factory(policy_set: PolicySet) -> PolicyEvaluator:
-        return POLICY_EVALUATORS[settings.policy_backend](policy_set, settings)
+        return serving_evaluator(policy_set, settings)
 
     reloader = PolicyReloader(engine, settings.policies_dir, factory)
     reloader.install_sighup()
