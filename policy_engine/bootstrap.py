@@ -11,7 +11,6 @@ from pathlib import Path
 
 from policy_engine.audit import SQLiteAuditStore
 from policy_engine.audit.checkpoints import CheckpointPolicy
-from policy_engine.audit.postgres_store import PostgresAuditStore
 from policy_engine.audit.signing import Signer, load_or_create_signer
 from policy_engine.audit.sql_store import SqlAuditStore
 from policy_engine.catalog import Catalog, load_catalog
@@ -31,16 +30,21 @@ log = get_logger("policy_engine.bootstrap")
 
 AuditStoreFactory = Callable[[Settings, Signer | None, CheckpointPolicy], AuditStore]
 
+
+def _postgres_store(
+    settings: Settings, signer: Signer | None, policy: CheckpointPolicy
+) -> AuditStore:
+    from policy_engine.audit.postgres_store import PostgresAuditStore  # psycopg: only when used
+
+    return PostgresAuditStore(settings.audit_url, signer=signer, checkpoint_policy=policy)
+
+
 AUDIT_STORES: dict[str, AuditStoreFactory] = {
     "sqlite": lambda settings, signer, policy: SQLiteAuditStore(
         settings.audit_path, signer=signer, checkpoint_policy=policy
     ),
-    "postgresql": lambda settings, signer, policy: PostgresAuditStore(
-        settings.audit_url, signer=signer, checkpoint_policy=policy
-    ),
-    "postgres": lambda settings, signer, policy: PostgresAuditStore(
-        settings.audit_url, signer=signer, checkpoint_policy=policy
-    ),
+    "postgresql": _postgres_store,
+    "postgres": _postgres_store,
 }
 
 POLICY_EVALUATORS: dict[str, Callable[[PolicySet, Settings], PolicyEvaluator]] = {
