@@ -18,6 +18,7 @@ from policy_engine.detection import build_detector
 from policy_engine.digest import Digester, load_or_create_key
 from policy_engine.engine import Engine
 from policy_engine.errors import ConfigError, PolicyEngineError
+from policy_engine.lean_imports import import_presidio
 from policy_engine.logs import ensure_library_logging, get_logger
 from policy_engine.policy import EmbeddedEvaluator, PolicySet, load_policy_set
 from policy_engine.policy.cache import cached
@@ -105,6 +106,7 @@ def build_engine(settings: Settings | None = None) -> Engine:
     settings = load_settings() if settings is None else settings.resolved()
     catalog = load_catalog(settings.catalog)
     evaluator = serving_evaluator(load_policies(settings, catalog), settings)
+    import_presidio()  # without the transformers back-end: about 1 s of start-up
     detector = build_detector(
         settings.detectors_dir,
         backend=settings.detection_backend,
