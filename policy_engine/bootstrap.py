@@ -93,10 +93,18 @@ def build_evaluator(
     return POLICY_EVALUATORS[settings.policy_backend](policy_set, settings)
 
 
+#: Backends whose results may be cached: in-process ones. An OPA server may change its
+#: policies without this service knowing (bundle polling), and when it is down a decision
+#: must fail closed rather than come from memory.
+CACHEABLE_BACKENDS = frozenset({"embedded"})
+
+
 def serving_evaluator(policy_set: PolicySet, settings: Settings) -> PolicyEvaluator:
-    """The configured evaluator on ``policy_set`` behind a result cache of
-    PE_POLICY_CACHE_SIZE decisions (none when 0): what the engine decides with."""
+    """The configured evaluator on ``policy_set``, for an embedded backend behind a result
+    cache of PE_POLICY_CACHE_SIZE decisions (none when 0): what the engine decides with."""
     evaluator = POLICY_EVALUATORS[settings.policy_backend](policy_set, settings)
+    if settings.policy_backend not in CACHEABLE_BACKENDS:
+        return evaluator
     return cached(evaluator, policy_set, settings.policy_cache_size)
 
 

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     policies_watch: bool = False
     policies_watch_interval: float = Field(default=2.0, ge=0.2, le=3600.0)
     #: Policy decisions kept in memory per policy revision, keyed by a digest of the part of
-    #: the input the policies read (policy/cache.py); 0 turns the cache off.
+    #: the input the policies read (policy/cache.py; embedded backend only); 0: no cache.
     policy_cache_size: int = Field(default=1024, ge=0, le=1_000_000)
     #: A candidate policy directory evaluated beside the active one (shadow mode); unset: off.
     shadow_policies_dir: Path | None = None

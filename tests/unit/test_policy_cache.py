@@ -187,3 +187,17 @@ def test_value_input_decides_like_json_text(shipped: EmbeddedEvaluator) -> None:
 def test_non_string_keys_are_not_json(shipped: EmbeddedEvaluator) -> None:
     with pytest.raises(PolicyError, match="not JSON"):
         shipped.evaluate({**policy_input(), "context": {1: "a"}})
+
+
+def test_the_service_caches_embedded_decisions_only(shipped: EmbeddedEvaluator) -> None:
+    from policy_engine.bootstrap import CACHEABLE_BACKENDS, serving_evaluator
+    from policy_engine.settings import load_settings
+
+    settings = load_settings()
+    on = serving_evaluator(shipped.policy_set, settings.model_copy(update={"policy_cache_size": 8}))
+    off = serving_evaluator(
+        shipped.policy_set, settings.model_copy(update={"policy_cache_size": 0})
+    )
+    assert isinstance(on, CachedEvaluator) and on.max_entries == 8
+    assert isinstance(off, EmbeddedEvaluator)
+    assert "opa" not in CACHEABLE_BACKENDS  # an OPA outage must fail closed
