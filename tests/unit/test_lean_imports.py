@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 
-
 PROBE = """
 import json, sys
 from policy_engine.lean_imports import import_presidio
