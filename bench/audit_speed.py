@@ -99,11 +99,14 @@ def build_log(path: Path) -> dict[str, Any]:
     from policy_engine.audit.checkpoints import Checkpoint
     from policy_engine.audit.replay import policy_input_of
     from policy_engine.audit.signing import load_or_create_signer
-    from policy_engine.bootstrap import POLICY_EVALUATORS
     from policy_engine.catalog import load_catalog
+    from policy_engine.policy import EmbeddedEvaluator, load_policy_set
 
-    evaluator = POLICY_EVALUATORS["embedded"](
-        ROOT / "policies", load_catalog(ROOT / "examples" / "catalog.yaml")
+    evaluator = EmbeddedEvaluator(
+        load_policy_set(
+            ROOT / "policies",
+            {"catalog": load_catalog(ROOT / "examples" / "catalog.yaml").policy_data()},
+        )
     )
     signer = load_or_create_signer(path.parent / "audit-signing.key")
     SQLiteAuditStore(path).close()  # creates the schema
@@ -145,10 +148,10 @@ def build_log(path: Path) -> dict[str, Any]:
 def main() -> None:
     from policy_engine.audit import SQLiteAuditStore, verify_store
     from policy_engine.audit.filters import AuditFilters
-    from policy_engine.audit.replay import input_members_read, replay
-    from policy_engine.bootstrap import POLICY_EVALUATORS
+    from policy_engine.audit.replay import replay
     from policy_engine.catalog import load_catalog
-    from policy_engine.policy import EmbeddedEvaluator
+    from policy_engine.policy import EmbeddedEvaluator, load_policy_set
+    from policy_engine.policy.input_paths import input_members_read
 
     with tempfile.TemporaryDirectory(prefix="pe-bench-audit-") as tmp:
         path = Path(tmp) / "audit.db"
@@ -164,8 +167,11 @@ def main() -> None:
         verify_seconds = time.perf_counter() - started
         assert report.ok, report.summary()
 
-        evaluator = POLICY_EVALUATORS["embedded"](
-            ROOT / "policies", load_catalog(ROOT / "examples" / "catalog.yaml")
+        evaluator = EmbeddedEvaluator(
+            load_policy_set(
+                ROOT / "policies",
+                {"catalog": load_catalog(ROOT / "examples" / "catalog.yaml").policy_data()},
+            )
         )
         assert isinstance(evaluator, EmbeddedEvaluator)
         members = input_members_read(evaluator.policy_set.modules)
@@ -205,7 +211,8 @@ def main() -> None:
 
 
 def _distinct(records: Iterable[dict[str, Any]], members: Any) -> int:
-    from policy_engine.audit.replay import policy_input_of, project
+    from policy_engine.audit.replay import policy_input_of
+    from policy_engine.policy.input_paths import project
 
     keys = set()
     for record in records:

@@ -10,7 +10,10 @@ One run measures, on the same deterministic texts (:mod:`bench.workloads`):
 * throughput on the 2 KB mix with 1 and 2 worker processes (Presidio processes; our
   ``policy-engine serve`` processes over HTTP), start-up to ready and peak RSS per worker;
 * the pattern stage alone (the ``patterns`` backend: every regex/keyword detector,
-  normalization and decoding included) in MB/s on 100 KB inputs.
+  normalization and decoding included) in MB/s on 100 KB inputs;
+* what each step of a decision costs (detection, policy evaluation, audit append: mean ms
+  per decision, in-process per workload and in the HTTP throughput workers), the policy
+  evaluator alone in CPU ms with and without its result cache, and the cache's hit rate.
 
 Prints tables with the ratios ours/Presidio and writes ``var/bench/decide_latency.json``.
 Decisions that failed closed (detection past ``PE_SCAN_DEADLINE_SECONDS``) are counted.
@@ -24,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import presidio_side, service
+from bench import presidio_side, service, stages
 from bench.measure import fail_closed, own_peak_rss_mb, summary, timed
 from bench.workloads import chat_requests, single_prompts
 
@@ -55,7 +58,16 @@ def main() -> None:
     throughput_texts = single_prompts({"2KB": THROUGHPUT_TEXTS}, seed=7)["2KB"]
     chats = [chat_requests(seed=100 + index) for index in range(CHATS)]
     workdir = Path(tempfile.mkdtemp(prefix="pe-bench-"))
-    results: dict[str, Any] = {"single": {}, "chat": {}, "throughput": {}, "workers": {}}
+    results: dict[str, Any] = {
+        "single": {},
+        "chat": {},
+        "throughput": {},
+        "workers": {},
+        "steps_ms": {},
+    }
+    results["policy_evaluation"] = stages.policy_evaluation_cost(
+        ROOT, ROOT / "examples" / "catalog.yaml"
+    )
 
     presidio = presidio_side.build_presidio()
     settings = load_settings(
@@ -63,6 +75,9 @@ def main() -> None:
     )
     engine = Engine.from_settings(settings)
     engine.decide({"content": "warm up"})
+    collector = stages.StageCollector()
+    engine.observer = collector
+    cache_before = _cache_counts(engine.evaluator)
     default_deadline = engine.scanner.deadline_seconds
     latency_worker = service.start_worker(
         workdir / "http", PE_SCAN_DEADLINE_SECONDS=str(LONG_DEADLINE_SECONDS)
@@ -74,7 +89,9 @@ def main() -> None:
                 LONG_DEADLINE_SECONDS if name == "100KB" else default_deadline
             )
             presidio_ms, _ = timed(presidio.predict, batch)
+            collector.take_means_ms()
             inproc_ms, inproc = timed(lambda t: engine.decide({"content": t}), batch)
+            results["steps_ms"][name] = collector.take_means_ms()
             http_ms, over_http = timed(lambda t: latency_worker.decide({"content": t}), batch)
             results["single"][name] = {
                 "rounds": len(batch),
@@ -91,7 +108,14 @@ def main() -> None:
         presidio_ms, _ = timed(
             lambda messages: [presidio.predict(m["content"]) for m in messages], requests
         )
+        collector.take_means_ms()
         inproc_ms, inproc = timed(lambda messages: engine.decide({"messages": messages}), requests)
+        results["steps_ms"]["chat"] = collector.take_means_ms()
+        hits, misses = (
+            a - b for a, b in zip(_cache_counts(engine.evaluator), cache_before, strict=True)
+        )
+        results["policy_evaluation"]["inproc_cache_hits"] = hits
+        results["policy_evaluation"]["inproc_cache_misses"] = misses
         http_ms, over_http = timed(
             lambda messages: latency_worker.decide({"messages": messages}), requests
         )
@@ -124,8 +148,13 @@ def main() -> None:
         try:
             for worker in workers:
                 worker.decide({"content": "warm up"})
+            before = [stages.scraped_totals(w.client) for w in workers]
             row = service.throughput(workers, bodies)
+            row["steps_ms"] = stages.scraped_stage_means(
+                _summed([stages.scraped_totals(w.client) for w in workers]), _summed(before)
+            )
             row["startup_s"] = round(max(w.startup_s for w in workers), 2)
+            row["startup_cpu_s"] = max(w.startup_cpu_s for w in workers)
             row["peak_rss_mb"] = max(w.peak_rss_mb() for w in workers)
             results["throughput"][f"ours_http_{processes}"] = row
         finally:
@@ -138,6 +167,20 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "decide_latency.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {out / 'decide_latency.json'}")
+
+
+def _cache_counts(evaluator: Any) -> tuple[int, int]:
+    """(hits, misses) of the engine's policy result cache; zeros when it has none."""
+    return int(getattr(evaluator, "hits", 0)), int(getattr(evaluator, "misses", 0))
+
+
+def _summed(totals: list[dict[str, tuple[float, float]]]) -> dict[str, tuple[float, float]]:
+    summed: dict[str, tuple[float, float]] = {}
+    for worker in totals:
+        for step, (seconds, count) in worker.items():
+            base = summed.get(step, (0.0, 0.0))
+            summed[step] = (base[0] + seconds, base[1] + count)
+    return summed
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -183,7 +226,7 @@ def report(results: dict[str, Any]) -> None:
         f"{LONG_DEADLINE_SECONDS:g} s for 100KB; the HTTP latency worker runs with "
         f"{LONG_DEADLINE_SECONDS:g} s; fail-closed = in-process/HTTP)"
     )
-    print(f"\n{'2KB throughput':<28} {'req/s':>8} {'start-up':>9} {'peak RSS':>9}")
+    print(f"\n{'2KB throughput':<28} {'req/s':>8} {'start-up':>9} {'(CPU)':>7} {'peak RSS':>9}")
     tp = results["throughput"]
     for key, label in [
         ("presidio_1", "Presidio, 1 process"),
@@ -192,19 +235,44 @@ def report(results: dict[str, Any]) -> None:
         ("ours_http_2", "/decide HTTP, 2 workers"),
     ]:
         row = tp[key]
+        cpu = f"{row['startup_cpu_s']:>6.2f}s" if "startup_cpu_s" in row else f"{'':>7}"
         print(
-            f"{label:<28} {row['requests_per_s']:>8.1f} {row['startup_s']:>8.2f}s "
+            f"{label:<28} {row['requests_per_s']:>8.1f} {row['startup_s']:>8.2f}s {cpu} "
             f"{row['peak_rss_mb']:>7.0f}MB"
         )
     for n in (1, 2):
         ratio = tp[f"ours_http_{n}"]["requests_per_s"] / tp[f"presidio_{n}"]["requests_per_s"]
         print(f"ours/Presidio throughput, {n} worker(s): {ratio:.2f}x")
     print(f"pattern stage on 100 KB: {results['pattern_stage_mb_per_s']:.2f} MB/s")
+    steps(results)
     print(f"\n{'target':<66} {'goal':>7} {'measured':>9}")
     for row in results["targets"]:
         verdict = "met" if row["met"] else "NOT met"
         print(f"{row['target']:<66} {row['goal']:>7g} {row['measured']:>9g} {verdict}")
     print(f"benchmark took {results['bench_seconds']:.0f} s")
+
+
+def steps(results: dict[str, Any]) -> None:
+    """Mean ms per decision of each step; the policy evaluator alone in CPU ms."""
+    print(
+        f"\n{'mean ms per decision':<28} {'detection':>10} {'policy':>8} {'audit':>8} {'total':>8}"
+    )
+    rows = [(f"in-process {name}", means) for name, means in results["steps_ms"].items()]
+    tp = results["throughput"]
+    rows += [(f"HTTP throughput, {n} worker(s)", tp[f"ours_http_{n}"]["steps_ms"]) for n in (1, 2)]
+    for label, means in rows:
+        if means:
+            print(
+                f"{label:<28} {means['detection']:>10.2f} {means['evaluation']:>8.2f} "
+                f"{means['audit']:>8.2f} {means['decision']:>8.2f}"
+            )
+    policy = results["policy_evaluation"]
+    print(
+        f"policy evaluator, CPU ms: {policy['evaluate_ms']:.3f} per evaluation, "
+        f"{policy['cache_hit_ms']:.3f} per cache hit, {policy['build_ms']:.0f} to build; "
+        f"in-process cache hits {policy.get('inproc_cache_hits', 0)}, "
+        f"misses {policy.get('inproc_cache_misses', 0)}"
+    )
 
 
 def line(name: str, row: dict[str, Any], key: str) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bench.measure import fail_closed, peak_rss_mb
+from bench.measure import cpu_seconds, fail_closed, peak_rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +38,8 @@ class Worker:
     process: subprocess.Popen[bytes]
     client: httpx.Client
     startup_s: float
+    #: CPU seconds the process used until ready: steadier than wall time on a busy machine.
+    startup_cpu_s: float
 
     def decide(self, body: dict[str, Any]) -> dict[str, Any]:
         response = self.client.post("/decide", json=body)
@@ -59,7 +61,8 @@ class Worker:
 
 
 def start_worker(workdir: Path, **settings: str) -> Worker:
-    """One ``policy-engine serve`` on a free port; start-up = spawn until /readyz is 200."""
+    """One ``policy-engine serve`` on a free port; start-up = spawn until /readyz is 200
+    (wall time, and the CPU time the process used until then)."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     key = secrets.token_urlsafe(24)
@@ -97,7 +100,8 @@ def start_worker(workdir: Path, **settings: str) -> Worker:
             process.kill()
             raise SystemExit("the service did not become ready")
         time.sleep(0.02)
-    return Worker(process=process, client=client, startup_s=time.perf_counter() - started)
+    startup_s = time.perf_counter() - started
+    return Worker(process, client, startup_s, cpu_seconds(process.pid))
 
 
 def throughput(workers: list[Worker], bodies: list[dict[str, Any]]) -> dict[str, Any]:

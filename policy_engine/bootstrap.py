@@ -11,7 +11,6 @@ from pathlib import Path
 
 from policy_engine.audit import SQLiteAuditStore
 from policy_engine.audit.checkpoints import CheckpointPolicy
-from policy_engine.audit.postgres_store import PostgresAuditStore
 from policy_engine.audit.signing import Signer, load_or_create_signer
 from policy_engine.audit.sql_store import SqlAuditStore
 from policy_engine.catalog import Catalog, load_catalog
@@ -19,8 +18,10 @@ from policy_engine.detection import build_detector
 from policy_engine.digest import Digester, load_or_create_key
 from policy_engine.engine import Engine
 from policy_engine.errors import ConfigError, PolicyEngineError
+from policy_engine.lean_imports import import_presidio
 from policy_engine.logs import ensure_library_logging, get_logger
 from policy_engine.policy import EmbeddedEvaluator, PolicySet, load_policy_set
+from policy_engine.policy.cache import cached
 from policy_engine.policy.reloader import PolicyReloader
 from policy_engine.policy.shadow import ShadowEvaluator, build_shadow
 from policy_engine.ports import AuditStore, PolicyEvaluator
@@ -30,16 +31,21 @@ log = get_logger("policy_engine.bootstrap")
 
 AuditStoreFactory = Callable[[Settings, Signer | None, CheckpointPolicy], AuditStore]
 
+
+def _postgres_store(
+    settings: Settings, signer: Signer | None, policy: CheckpointPolicy
+) -> AuditStore:
+    from policy_engine.audit.postgres_store import PostgresAuditStore  # psycopg: only when used
+
+    return PostgresAuditStore(settings.audit_url, signer=signer, checkpoint_policy=policy)
+
+
 AUDIT_STORES: dict[str, AuditStoreFactory] = {
     "sqlite": lambda settings, signer, policy: SQLiteAuditStore(
         settings.audit_path, signer=signer, checkpoint_policy=policy
     ),
-    "postgresql": lambda settings, signer, policy: PostgresAuditStore(
-        settings.audit_url, signer=signer, checkpoint_policy=policy
-    ),
-    "postgres": lambda settings, signer, policy: PostgresAuditStore(
-        settings.audit_url, signer=signer, checkpoint_policy=policy
-    ),
+    "postgresql": _postgres_store,
+    "postgres": _postgres_store,
 }
 
 POLICY_EVALUATORS: dict[str, Callable[[PolicySet, Settings], PolicyEvaluator]] = {
@@ -70,14 +76,36 @@ def build_audit_store(settings: Settings, *, signing: bool = True) -> AuditStore
     return store
 
 
+def load_policies(
+    settings: Settings, catalog: Catalog, policies_dir: Path | None = None
+) -> PolicySet:
+    """Load ``policies_dir`` (default PE_POLICIES_DIR) with the catalog as data."""
+    directory = settings.policies_dir if policies_dir is None else policies_dir
+    return load_policy_set(directory, {"catalog": catalog.policy_data()})
+
+
 def build_evaluator(
     settings: Settings, catalog: Catalog, policies_dir: Path | None = None
 ) -> PolicyEvaluator:
     """Load ``policies_dir`` (default PE_POLICIES_DIR) with the catalog and build the
-    configured evaluator (PE_POLICY_BACKEND) on it."""
-    directory = settings.policies_dir if policies_dir is None else policies_dir
-    policy_set = load_policy_set(directory, {"catalog": catalog.policy_data()})
+    configured evaluator (PE_POLICY_BACKEND) on it, without a result cache."""
+    policy_set = load_policies(settings, catalog, policies_dir)
     return POLICY_EVALUATORS[settings.policy_backend](policy_set, settings)
+
+
+#: Backends whose results may be cached: in-process ones. An OPA server may change its
+#: policies without this service knowing (bundle polling), and when it is down a decision
+#: must fail closed rather than come from memory.
+CACHEABLE_BACKENDS = frozenset({"embedded"})
+
+
+def serving_evaluator(policy_set: PolicySet, settings: Settings) -> PolicyEvaluator:
+    """The configured evaluator on ``policy_set``, for an embedded backend behind a result
+    cache of PE_POLICY_CACHE_SIZE decisions (none when 0): what the engine decides with."""
+    evaluator = POLICY_EVALUATORS[settings.policy_backend](policy_set, settings)
+    if settings.policy_backend not in CACHEABLE_BACKENDS:
+        return evaluator
+    return cached(evaluator, policy_set, settings.policy_cache_size)
 
 
 def build_engine(settings: Settings | None = None) -> Engine:
@@ -85,7 +113,8 @@ def build_engine(settings: Settings | None = None) -> Engine:
     ensure_library_logging()
     settings = load_settings() if settings is None else settings.resolved()
     catalog = load_catalog(settings.catalog)
-    evaluator = build_evaluator(settings, catalog)
+    evaluator = serving_evaluator(load_policies(settings, catalog), settings)
+    import_presidio()  # without the transformers back-end: about 1 s of start-up
     detector = build_detector(
         settings.detectors_dir,
         backend=settings.detection_backend,
@@ -127,7 +156,7 @@ def build_reloader(engine: Engine, settings: Settings) -> PolicyReloader:
     ``POST /policies/reload``, and when PE_POLICIES_WATCH is on, on file changes."""
 
     def factory(policy_set: PolicySet) -> PolicyEvaluator:
-        return POLICY_EVALUATORS[settings.policy_backend](policy_set, settings)
+        return serving_evaluator(policy_set, settings)
 
     reloader = PolicyReloader(engine, settings.policies_dir, factory)
     reloader.install_sighup()

@@ -37,11 +37,11 @@ def replay(
     Uses the embedded evaluator with the configured catalog (PE_CATALOG). Decisions whose
     detection failed are skipped (their findings are unknown).
     """
-    from policy_engine.audit.replay import input_members_read
     from policy_engine.audit.replay import replay as run_replay
     from policy_engine.bootstrap import build_evaluator
     from policy_engine.catalog import load_catalog
     from policy_engine.policy import EmbeddedEvaluator
+    from policy_engine.policy.input_paths import input_members_read
 
     settings = settings_or_fail()
     window = make_filters(since=since, until=until)

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     #: Reload PE_POLICIES_DIR when a file in it changes (polling every interval seconds).
     policies_watch: bool = False
     policies_watch_interval: float = Field(default=2.0, ge=0.2, le=3600.0)
+    #: Policy decisions kept in memory per policy revision, keyed by a digest of the part of
+    #: the input the policies read (policy/cache.py; embedded backend only); 0: no cache.
+    policy_cache_size: int = Field(default=1024, ge=0, le=1_000_000)
     #: A candidate policy directory evaluated beside the active one (shadow mode); unset: off.
     shadow_policies_dir: Path | None = None
     #: Audit: sign a checkpoint of the log's head after this many records ...

@@ -8,20 +8,16 @@ never returned: the client gets 503.
 from __future__ import annotations
 
 import json
-import re
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from ulid import ULID
 
 from policy_engine import __version__
 from policy_engine.access import KeyRing
@@ -33,6 +29,7 @@ from policy_engine.api.openapi import decide_request_body, install_request_schem
 from policy_engine.api.ops import router as ops_router
 from policy_engine.api.policies import router as policies_router
 from policy_engine.api.policies import wants_explanation
+from policy_engine.api.request_context import RequestContextMiddleware
 from policy_engine.engine import Engine, describe_validation_error
 from policy_engine.errors import AccessError, AuditError, RequestError
 from policy_engine.explain import explain as explain_decision
@@ -44,7 +41,6 @@ from policy_engine.policy.shadow import shadow_metrics
 
 log = get_logger("policy_engine.api")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
     for status, description in {
@@ -108,25 +104,7 @@ def create_app(
     app.state.reloader = reloader
     app.include_router(policies_router)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        supplied = request.headers.get("x-request-id", "")
-        request_id = supplied if _REQUEST_ID.match(supplied) else str(ULID())
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request_id
-        log.info(
-            "http_request",
-            method=request.method,
-            path=request.url.path,
-            status=response.status_code,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-        )
-        return response
+    app.add_middleware(RequestContextMiddleware)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

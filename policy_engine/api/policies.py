@@ -13,6 +13,7 @@ from policy_engine.access import Principal
 from policy_engine.api.auth import AUTH_RESPONSES, require_role
 from policy_engine.logs import get_logger
 from policy_engine.models import ErrorBody
+from policy_engine.policy.cache import CachedEvaluator
 from policy_engine.policy.reloader import PolicyReloader, ReloadOutcome
 from policy_engine.policy.shadow import ShadowEvaluator
 
@@ -62,9 +63,14 @@ async def active_policies(
     reloader = _reloader(request)
     last = reloader.last if reloader is not None else None
     shadow = engine.shadow
+    evaluator = engine.evaluator
+    cache = evaluator if isinstance(evaluator, CachedEvaluator) else None
     return {
-        "revision": engine.evaluator.revision,
-        "backend": type(engine.evaluator).__name__,
+        "revision": evaluator.revision,
+        "backend": type(evaluator if cache is None else cache.inner).__name__,
+        "result_cache": None
+        if cache is None
+        else {"entries": len(cache), "hits": cache.hits, "misses": cache.misses},
         "reload": "enabled" if reloader is not None else "disabled",
         "last_reload": outcome_body(last) if last is not None else None,
         "shadow_revision": shadow.revision if isinstance(shadow, ShadowEvaluator) else None,

@@ -17,7 +17,6 @@ difference.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,83 +26,10 @@ from pydantic import ValidationError
 
 from policy_engine.engine import DETECTION_FAILED, build_policy_input
 from policy_engine.models import Finding, PolicyResult, RequestContext
+from policy_engine.policy.input_paths import InputPaths, project
 from policy_engine.ports import PolicyEvaluator
 
 EXAMPLES_PER_CHANGE = 5
-_INPUT_MENTION = re.compile(r"\binput\b((?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
-
-#: What a policy may read of its input: top-level member → None (all of it) or the
-#: nested paths it reads, e.g. ``{"findings": None, "context": {("tenant",)}}``.
-InputPaths = dict[str, set[tuple[str, ...]] | None]
-
-
-def input_members_read(modules: Mapping[str, str]) -> InputPaths | None:
-    """The parts of ``input`` the modules can read; None if they may read all of it.
-
-    Conservative: a mention of bare ``input`` (``input[k]``, ``walk(input)``, ``import
-    input``) reads everything; ``input.a.b`` reads ``a.b`` and all below it, and a chain
-    followed by ``[`` reads everything below the chain.
-    """
-    paths: InputPaths = {}
-    for module in modules.values():
-        source = _without_comments(module)
-        for match in _INPUT_MENTION.finditer(source):
-            chain = tuple(part for part in match.group(1).split(".") if part)
-            if not chain:
-                return None
-            top, rest = chain[0], chain[1:]
-            if not rest or paths.get(top, set()) is None:
-                paths[top] = None
-            else:
-                known = paths.setdefault(top, set())
-                assert known is not None
-                known.add(rest)
-    return paths
-
-
-def _without_comments(source: str) -> str:
-    """Rego source with ``#`` comments blanked (strings are kept)."""
-    lines = []
-    for line in source.splitlines():
-        quote = ""
-        escaped = False
-        cut = len(line)
-        for index, char in enumerate(line):
-            if escaped:
-                escaped = False
-            elif quote == '"' and char == "\\":
-                escaped = True
-            elif quote:
-                quote = "" if char == quote else quote
-            elif char in '"`':
-                quote = char
-            elif char == "#":
-                cut = index
-                break
-        lines.append(line[:cut])
-    return "\n".join(lines)
-
-
-def project(policy_input: Mapping[str, Any], paths: InputPaths) -> dict[str, Any]:
-    """The part of an input that policies reading only ``paths`` can see."""
-    seen: dict[str, Any] = {}
-    for top, nested in paths.items():
-        if top not in policy_input:
-            continue
-        value = policy_input[top]
-        if nested is None or not isinstance(value, Mapping):
-            seen[top] = value
-            continue
-        seen[top] = {".".join(path): _dig(value, path) for path in sorted(nested)}
-    return seen
-
-
-def _dig(value: Any, path: tuple[str, ...]) -> Any:
-    for part in path:
-        if not isinstance(value, Mapping) or part not in value:
-            return "\x00absent"
-        value = value[part]
-    return value
 
 
 def policy_input_of(record: Mapping[str, Any]) -> dict[str, Any]:

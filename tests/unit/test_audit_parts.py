@@ -90,7 +90,7 @@ def test_checkpoint_policy_every_n_or_t_seconds() -> None:
 
 
 def test_input_members_read_is_conservative() -> None:
-    from policy_engine.audit.replay import input_members_read, project
+    from policy_engine.policy.input_paths import input_members_read, project
 
     read = input_members_read(
         {"a.rego": "# the whole input, said a comment\nx if input.context.tenant == 1",

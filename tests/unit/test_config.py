@@ -39,6 +39,7 @@ def test_defaults_resolve_to_the_shipped_files(monkeypatch: pytest.MonkeyPatch) 
         ("PE_DETECTORS_DIR", "/nonexistent/detectors"),
         ("PE_CATALOG", "/nonexistent/catalog.yaml"),
         ("PE_DETECTION_BACKEND", "magic"),
+        ("PE_POLICY_CACHE_SIZE", "-1"),
     ],
 )
 def test_invalid_setting_is_named(

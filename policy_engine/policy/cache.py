@@ -1,0 +1,108 @@
+"""A result cache in front of any :class:`~policy_engine.ports.PolicyEvaluator`.
+
+Evaluating the shipped policies costs a few milliseconds per decision (regopy), and many
+decisions put the same question to the policy: clean text, the same finding types, the
+same application and purpose. :class:`CachedEvaluator` keeps a bounded, thread-safe LRU
+from a digest of (policy revision, the part of the input the policy can read) to the
+decision. The part read is found by :func:`~.input_paths.input_members_read` on the
+set's modules (the shipped set reads neither the content's length nor the user, so
+prompts that differ only there share an entry); policies that may read all of ``input``
+are keyed by the whole input. Keys are BLAKE2b digests of canonical JSON: the cache
+holds no context values, only decisions.
+
+One cache belongs to one evaluator, and so to one policy revision: a reload builds a new
+evaluator with an empty cache, and the revision is part of every key as well, so a
+changed policy is never answered from an older one. Failed evaluations are not cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from policy_engine.models import PolicyResult
+from policy_engine.policy.input_paths import InputPaths, input_members_read, project
+from policy_engine.policy.loader import PolicySet
+from policy_engine.ports import PolicyEvaluator
+
+#: Default number of decisions kept per evaluator (``PE_POLICY_CACHE_SIZE``).
+DEFAULT_POLICY_CACHE_SIZE = 1024
+
+
+class CachedEvaluator:
+    """:class:`~policy_engine.ports.PolicyEvaluator` answering repeated inputs from memory.
+
+    ``inner`` evaluates ``policy_set``; at most ``max_entries`` decisions are kept.
+    """
+
+    def __init__(
+        self,
+        inner: PolicyEvaluator,
+        policy_set: PolicySet,
+        max_entries: int = DEFAULT_POLICY_CACHE_SIZE,
+    ) -> None:
+        if max_entries <= 0:
+            raise ValueError("max_entries must be positive (build no cache to turn it off)")
+        self.inner = inner
+        self.policy_set = policy_set
+        self.max_entries = max_entries
+        self.members_read: InputPaths | None = input_members_read(policy_set.modules)
+        self._entries: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def revision(self) -> str:
+        return self.inner.revision
+
+    def evaluate(self, policy_input: Mapping[str, Any]) -> PolicyResult:
+        key = self.key(policy_input)
+        if key is None:  # not JSON: the inner evaluator reports it
+            return self.inner.evaluate(policy_input)
+        with self._lock:
+            stored = self._entries.get(key)
+            if stored is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
+        if stored is not None:
+            return PolicyResult.model_validate(stored)  # a fresh object for every caller
+        result = self.inner.evaluate(policy_input)  # raises: nothing is stored
+        with self._lock:
+            self._entries[key] = result.model_dump(mode="json")
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return result
+
+    def key(self, policy_input: Mapping[str, Any]) -> bytes | None:
+        """The digest ``policy_input`` is stored under; None when it is not JSON."""
+        seen = (
+            policy_input if self.members_read is None else project(policy_input, self.members_read)
+        )
+        try:
+            text = json.dumps(
+                seen, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+            )
+        except (TypeError, ValueError):
+            return None
+        digest = hashlib.blake2b(self.inner.revision.encode(), digest_size=20)
+        digest.update(b"\x00" + text.encode("utf-8", "surrogatepass"))
+        return digest.digest()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+def cached(evaluator: PolicyEvaluator, policy_set: PolicySet, max_entries: int) -> PolicyEvaluator:
+    """``evaluator`` behind a :class:`CachedEvaluator` of ``max_entries``; as is when 0."""
+    if max_entries <= 0:
+        return evaluator
+    return CachedEvaluator(evaluator, policy_set, max_entries)
