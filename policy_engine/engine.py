@@ -120,13 +120,15 @@ class Engine:
         stages = self.scanner.stages or (None,)
         detected: Scanned = []
         result = PolicyResult(segment=Segment.ON_PREM_ONLY)  # replaced by the first evaluation
+        policy_input: dict[str, Any] = {}
         policy_failed = False
         stages_run: list[str] = []
         skipped: list[SkippedStage] = []
         detection_time = time.perf_counter() - started
         for index, stage in enumerate(stages):
             if index > 0:
-                why_skip = self._why_skip(result, failures)
+                later = [s for s in stages[index:] if s]
+                why_skip = self._why_skip(evaluator, policy_input, result, failures, later, units)
                 if why_skip is not None:
                     skipped = [SkippedStage(stage=s, reason=why_skip) for s in stages[index:] if s]
                     break
@@ -264,17 +266,39 @@ class Engine:
             failures.append(fail_closed(POLICY_FAILED, why))
             return PolicyResult(segment=Segment.ON_PREM_ONLY), True
 
-    def _why_skip(self, result: PolicyResult, failures: list[Reason]) -> str | None:
-        """Why the next detection stages need not run, or None when they must."""
+    def _why_skip(
+        self,
+        evaluator: PolicyEvaluator,
+        policy_input: dict[str, Any],
+        result: PolicyResult,
+        failures: list[Reason],
+        later: list[str],
+        units: list[ScanUnit],
+    ) -> str | None:
+        """Why the ``later`` detection stages need not run, or None when they must.
+
+        They need not when the decision fails closed already, or when the findings so far
+        force on_prem_only and a probe shows that the later stages' entity types could not
+        change the answer either: the policy, given every one of those types in every
+        scanned text as well, returns the same segment, exclusions and obligations.
+        """
         if failures:
             rules = ", ".join(sorted({r.rule for r in failures}))
             return f"the decision already fails closed ({rules}); later stages cannot change it"
         if not self.skip_later_stages or result.segment is not Segment.ON_PREM_ONLY:
             return None
+        types = self.scanner.stage_entity_types(later)
+        try:
+            probe = evaluator.evaluate(with_possible_findings(policy_input, types, units))
+        except Exception:  # the probe is an optimisation: on any doubt, run the stages
+            return None
+        if not same_answer(result, probe):
+            return None
         forcing = sorted({r.rule for r in result.reasons if r.segment is Segment.ON_PREM_ONLY})
         return (
             f"the findings so far already force {Segment.ON_PREM_ONLY.value}"
-            f" ({', '.join(forcing) or 'policy'}); later stages cannot change the segment"
+            f" ({', '.join(forcing) or 'policy'}) and {', '.join(types) or 'nothing'}"
+            " found later would not change the decision"
         )
 
     def _aggregate(
@@ -313,6 +337,47 @@ class Engine:
         if "user" in audited:
             audited["user"] = self.digester.digest(audited["user"])
         return audited
+
+
+def with_possible_findings(
+    policy_input: dict[str, Any], entity_types: list[str], units: list[ScanUnit]
+) -> dict[str, Any]:
+    """``policy_input`` as if each of ``entity_types`` had been found in every scanned text,
+    as often as it has characters (more than any detector can report) and with score 1."""
+    characters = int(policy_input["content"]["characters"])
+    added = [
+        Finding(
+            type=entity_type,
+            category="pii",
+            count=max(1, characters),
+            max_score=1.0,
+            spans=[],
+            detector="probe",
+            message=unit.message,
+            part=unit.part,
+        ).policy_view()
+        for unit in units
+        for entity_type in entity_types
+    ]
+    return {
+        **policy_input,
+        "findings": [*policy_input["findings"], *added],
+        "entity_types": sorted({*policy_input["entity_types"], *entity_types}),
+        "categories": sorted({*policy_input["categories"], *(["pii"] if added else [])}),
+    }
+
+
+def same_answer(a: PolicyResult, b: PolicyResult) -> bool:
+    """Whether two results route alike: segment, exclusions and obligations."""
+
+    def exclusions(result: PolicyResult) -> set[tuple[str, str, str]]:
+        return {(e.endpoint, e.rule, e.message) for e in result.excluded}
+
+    return (
+        a.segment is b.segment
+        and exclusions(a) == exclusions(b)
+        and sorted(a.obligations) == sorted(b.obligations)
+    )
 
 
 def fail_closed(rule: str, why: str) -> Reason:

@@ -42,6 +42,10 @@ class StagedDetector(Protocol):
         self, stage: str, text: str, earlier: list[DetectedSpan]
     ) -> list[DetectedSpan]: ...
 
+    def stage_entity_types(self, stage: str) -> tuple[str, ...]:
+        """The entity types that ``stage`` may report."""
+        ...
+
 
 def detect_in_stages(detector: StagedDetector, text: str) -> list[DetectedSpan]:
     """The spans of every stage of ``detector``, run in order."""

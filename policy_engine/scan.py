@@ -75,5 +75,12 @@ class DeadlineScanner:
             for unit, spans in zip(units, before, strict=True)
         ]
 
+    def stage_entity_types(self, stages: Sequence[str]) -> list[str]:
+        """The entity types that ``stages`` may report, sorted."""
+        if self._staged is None:
+            return []
+        staged = self._staged
+        return sorted({t for stage in stages for t in staged.stage_entity_types(stage)})
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

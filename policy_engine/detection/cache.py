@@ -97,6 +97,11 @@ class CachedDetector:
     def detect(self, text: str) -> list[DetectedSpan]:
         return detect_in_stages(self, text)
 
+    def stage_entity_types(self, stage: str) -> tuple[str, ...]:
+        if self._staged is not None:
+            return self._staged.stage_entity_types(stage)
+        return tuple(getattr(self.detector, "entity_types", ()))
+
     def detect_stage(
         self, stage: str, text: str, earlier: list[DetectedSpan]
     ) -> list[DetectedSpan]:

@@ -61,7 +61,13 @@ def load_spacy_engine(model_name: str = DEFAULT_MODEL) -> NlpEngine:
         engine.load()
     if not engine.nlp or LANGUAGE not in engine.nlp:
         raise ConfigError(f"spaCy model {model_name!r} did not load")
-    reduce_pipeline(engine.nlp[LANGUAGE])  # NER only (.ner_pipeline)
+    pipeline = engine.nlp[LANGUAGE]
+    reduce_pipeline(pipeline)  # NER only (.ner_pipeline)
+    # Labels Presidio has no name for (CARDINAL, EVENT ...) are dropped by the recognizer
+    # anyway; ignoring them up front spares a warning per entity in every request.
+    config = engine.ner_model_configuration
+    unmapped = set(pipeline.get_pipe("ner").labels) - set(config.model_to_presidio_entity_mapping)
+    config.labels_to_ignore = sorted(set(config.labels_to_ignore) | unmapped)
     return engine
 
 
@@ -98,6 +104,13 @@ class PresidioDetector:
             return self.patterns.detect(text)
         if stage == NER_STAGE:
             return merge_stage_spans(earlier, self.ner.detect(text))
+        raise ValueError(f"unknown detection stage {stage!r}")
+
+    def stage_entity_types(self, stage: str) -> tuple[str, ...]:
+        if stage == PATTERNS_STAGE:
+            return self.patterns.entity_types
+        if stage == NER_STAGE:
+            return self.ner.entity_types
         raise ValueError(f"unknown detection stage {stage!r}")
 
     def explain(self, text: str) -> list[DetectedSpan]:

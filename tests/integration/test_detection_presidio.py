@@ -160,3 +160,13 @@ def test_missing_model_is_a_config_error_not_a_download() -> None:
     with no_network() as attempts, pytest.raises(ConfigError, match="is not installed"):
         PresidioDetector(load_detector_set(SHIPPED), model_name="xx_no_such_model_sm")
     assert attempts == []
+
+
+def test_unmapped_model_labels_are_ignored_without_a_warning_each(
+    detector: PresidioDetector, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = "Three hundred guests met Laura Bennett in Paris on the first of May 2024."
+    with caplog.at_level("WARNING"):
+        found_types = {s.type for s in detector.detect(text)}
+    assert "PERSON" in found_types and "LOCATION" in found_types
+    assert not [r for r in caplog.records if "is not mapped" in r.getMessage()]

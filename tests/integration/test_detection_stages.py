@@ -6,6 +6,7 @@ response and the audit record say which stages ran and why NER was skipped.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,8 @@ from policy_engine.detection.cache import CachedDetector, FindingCache
 from policy_engine.detection.ner_stage import NerStage
 from policy_engine.detection.presidio_detector import PresidioDetector
 from policy_engine.models import DetectedSpan
-from tests.conftest import in_process_settings
+from policy_engine.policy import EmbeddedEvaluator, load_policy_set
+from tests.conftest import ROOT, in_process_settings
 
 SECRET_AND_NAME = "Laura Bennett said the key AKIAQ3EGRTXN4KDH7ZPM works for staging."
 NAME_ONLY = "Laura Bennett asked us to move the quarterly review to Thursday."
@@ -81,6 +83,42 @@ def test_with_skipping_off_the_same_decision_has_the_names_too(
         "stages": ["patterns", "ner"],
         "skipped": [],
     }
+
+
+NAMES_OBLIGATION = """package segmentation.rules.names
+
+import rego.v1
+
+obligations contains "redact:PERSON" if {
+	some entity_type in input.entity_types
+	entity_type == "PERSON"
+}
+"""
+
+
+def test_ner_runs_when_names_could_still_change_the_answer(engine: Engine, tmp_path: Path) -> None:
+    policies = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", policies)
+    (policies / "names.rego").write_text(NAMES_OBLIGATION)
+    policy_set = load_policy_set(policies, {"catalog": engine.catalog.policy_data()})
+    with Engine(
+        detector=engine.detector,
+        evaluator=EmbeddedEvaluator(policy_set),
+        catalog=engine.catalog,
+        audit_store=SQLiteAuditStore(tmp_path / "audit.db"),
+        digester=engine.digester,
+    ) as names:
+        decision = names.decide({"content": SECRET_AND_NAME})
+        secret_only = names.decide({"content": "The key AKIAQ3EGRTXN4KDH7ZPM works for staging."})
+    assert decision.segment is Segment.ON_PREM_ONLY
+    assert decision.detection is not None
+    assert decision.detection.stages == ["patterns", "ner"]  # a name adds an obligation
+    assert decision.obligations == ["redact:PERSON"]
+    assert "PERSON" in {f.type for f in decision.findings}
+    # Without a name NER runs too (it could have found one) and finds none.
+    assert secret_only.detection is not None
+    assert secret_only.detection.stages == ["patterns", "ner"]
+    assert secret_only.obligations == []
 
 
 def test_ner_runs_when_the_patterns_leave_a_laxer_segment(engine: Engine) -> None:
@@ -172,6 +210,9 @@ class SlowNer:
         if stage == "ner":
             time.sleep(1.0)
         return []
+
+    def stage_entity_types(self, stage: str) -> tuple[str, ...]:
+        return ("PERSON",) if stage == "ner" else ()
 
 
 def test_a_late_second_stage_fails_closed_under_one_deadline(
