@@ -32,7 +32,7 @@ from bench.measure import fail_closed, own_peak_rss_mb, summary, timed
 from bench.workloads import chat_requests, single_prompts
 
 ROOT = Path(__file__).resolve().parent.parent
-LATENCY_ROUNDS = {"200B": 100, "2KB": 40, "20KB": 8, "100KB": 3}
+LATENCY_ROUNDS = {"200B": 100, "2KB": 40, "20KB": 8, "100KB": 3, "2KB-no-secrets": 40}
 THROUGHPUT_TEXTS = 60
 CHATS = 3
 #: Deadline for 100 KB prompts (in-process and the HTTP latency worker): at the default
@@ -101,6 +101,7 @@ def main() -> None:
                 "inproc_deadline_s": engine.scanner.deadline_seconds,
                 "inproc_fail_closed": sum(fail_closed(d.model_dump()) for d in inproc),
                 "http_fail_closed": sum(fail_closed(d) for d in over_http),
+                "inproc_ner_skipped": sum(ner_skipped(d.model_dump()) for d in inproc),
             }
         engine.scanner.deadline_seconds = default_deadline
 
@@ -127,6 +128,7 @@ def main() -> None:
             "http": summary(http_ms),
             "inproc_fail_closed": sum(fail_closed(d.model_dump()) for d in inproc),
             "http_fail_closed": sum(fail_closed(d) for d in over_http),
+            "inproc_ner_skipped": sum(ner_skipped(d.model_dump()) for d in inproc),
         }
         results["workers"]["http_latency_worker_peak_rss_mb"] = latency_worker.peak_rss_mb()
     finally:
@@ -167,6 +169,12 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "decide_latency.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {out / 'decide_latency.json'}")
+
+
+def ner_skipped(decision: dict[str, Any]) -> bool:
+    """Whether the decision skipped the NER stage (its findings already forced on_prem_only)."""
+    detection = decision.get("detection") or {}
+    return any(s.get("stage") == "ner" for s in detection.get("skipped", []))
 
 
 def _cache_counts(evaluator: Any) -> tuple[int, int]:
@@ -215,7 +223,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 def report(results: dict[str, Any]) -> None:
     print(
-        f"\n{'workload':>9} {'Presidio p50':>12} {'p99':>8} {'in-proc p50':>11} {'p99':>8} "
+        f"\n{'workload':>14} {'Presidio p50':>12} {'p99':>8} {'in-proc p50':>11} {'p99':>8} "
         f"{'HTTP p50':>9} {'p99':>8} {'ours/Presidio':>13} {'fail-closed':>11}"
     )
     for name, row in results["single"].items():
@@ -225,6 +233,15 @@ def report(results: dict[str, Any]) -> None:
         f"(in-process deadline: PE_SCAN_DEADLINE_SECONDS default for <=20KB and chat, "
         f"{LONG_DEADLINE_SECONDS:g} s for 100KB; the HTTP latency worker runs with "
         f"{LONG_DEADLINE_SECONDS:g} s; fail-closed = in-process/HTTP)"
+    )
+    skipped = ", ".join(
+        f"{name} {row['inproc_ner_skipped']}/{row['rounds']}"
+        for name, row in results["single"].items()
+    )
+    chat = results["chat"]
+    print(
+        f"in-process decisions that skipped NER (patterns already forced on_prem_only): "
+        f"{skipped}, chat {chat['inproc_ner_skipped']}/{chat['requests']}"
     )
     print(f"\n{'2KB throughput':<28} {'req/s':>8} {'start-up':>9} {'(CPU)':>7} {'peak RSS':>9}")
     tp = results["throughput"]
@@ -278,7 +295,7 @@ def steps(results: dict[str, Any]) -> None:
 def line(name: str, row: dict[str, Any], key: str) -> None:
     ratio = row["inproc"][key] / row["presidio"][key]
     print(
-        f"{name:>9} {row['presidio'][key]:>10.1f}ms {row['presidio']['p99_ms']:>6.1f}ms "
+        f"{name:>14} {row['presidio'][key]:>10.1f}ms {row['presidio']['p99_ms']:>6.1f}ms "
         f"{row['inproc'][key]:>9.1f}ms {row['inproc']['p99_ms']:>6.1f}ms "
         f"{row['http'][key]:>7.1f}ms {row['http']['p99_ms']:>6.1f}ms {ratio:>12.2f}x "
         f"{row['inproc_fail_closed']:>5}/{row['http_fail_closed']}"

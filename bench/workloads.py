@@ -15,7 +15,16 @@ from typing import Any
 SEED = 20261124
 
 #: Name → size in characters of the single-prompt workloads.
-SIZES = {"200B": 200, "2KB": 2_000, "20KB": 20_000, "100KB": 100_000}
+SIZES = {
+    "200B": 200,
+    "2KB": 2_000,
+    "20KB": 20_000,
+    "100KB": 100_000,
+    "2KB-no-secrets": 2_000,
+}
+#: Workloads without the secrets sentences (85 % clean, 15 % contact PII): nothing in them
+#: forces on_prem_only, so NER always runs; what a prompt costs when it cannot be skipped.
+WITHOUT_SECRETS = frozenset({"2KB-no-secrets"})
 
 CLEAN = [
     "The quarterly planning review moved to Thursday afternoon.",
@@ -49,13 +58,13 @@ SECRET = [
 ]
 
 
-def make_text(size: int, rng: random.Random) -> str:
-    """About ``size`` characters: ~75 % clean, ~15 % contact PII, ~10 % secrets."""
+def make_text(size: int, rng: random.Random, *, secret_share: float = 0.10) -> str:
+    """About ``size`` characters: ~75 % clean, ~15 % contact PII, ~10 % secrets (by default)."""
     parts: list[str] = []
     length = 0
     while length < size:
         draw = rng.random()
-        pool = SECRET if draw < 0.10 else CONTACT if draw < 0.25 else CLEAN
+        pool = SECRET if draw < secret_share else CONTACT if draw < secret_share + 0.15 else CLEAN
         sentence = rng.choice(pool)
         parts.append(sentence)
         length += len(sentence) + 1
@@ -71,8 +80,9 @@ def single_prompts(rounds: dict[str, int], seed: int = SEED) -> dict[str, list[s
     out: dict[str, list[str]] = {}
     for name, count in rounds.items():
         seen: set[str] = set()
+        share = 0.0 if name in WITHOUT_SECRETS else 0.10
         while len(seen) < count:
-            seen.add(make_text(SIZES[name], rng))
+            seen.add(make_text(SIZES[name], rng, secret_share=share))
         out[name] = sorted(seen)
     return out
 
