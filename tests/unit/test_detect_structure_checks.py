@@ -61,7 +61,7 @@ def test_ansi_colours_are_removed_and_offsets_map_back() -> None:
 
 
 def test_key_printed_in_colour_is_found(detector: PatternDetector) -> None:
-    key = "sk-proj-Qm7Tz2Vx9Lp4Rw8Yb1Nc6Hd3Jf5Ks0Ga"
+    key = "sk-proj-Qm7Tz2Vx9Lp4Rw8YbT3BlbkFJNc6Hd3Jf5Ks0Ga"
     text = f"log: \x1b[93m{key}\x1b[0m"
     assert [(s.type, text[s.start : s.end]) for s in detector.detect(text)] == [
         ("SERVICE_TOKEN", key)
