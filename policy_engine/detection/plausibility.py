@@ -13,7 +13,7 @@ is dropped when it cannot be a name written in text:
 * it is code: assigned to (``String KEY = …``), called (``String(s)``, ``Spam(object)``) or
   qualified (``Swift.Bool``, ``Control.Monad``; an initial such as ``J.Smith`` is not);
 * it is an item of a packed list: a comma without a space right before it, or right after
-  it and followed by a word (``NSAU,Roscosmos,RosHydroMet``), unless an e-mail address or
+  it and followed by a word (``Eumetsat,Roscosmos,Copernicus``), unless an e-mail address or
   a phone number stands on the same line (a CSV row about a person keeps its names);
 * a word starts with a lower-case letter, other than name particles (``van``, ``de``, ``bin``
   ...): ``twilioToken``, ``var mattermostToken``;
@@ -150,7 +150,7 @@ def filter_implausible(text: str, spans: list[DetectedSpan]) -> list[DetectedSpa
 
 def _in_packed_list(text: str, start: int, end: int) -> bool:
     """A comma without a space right before the span, or right after it and followed by a
-    word: ``NSAU,Roscosmos,RosHydroMet`` is a list of values, not prose."""
+    word: ``Eumetsat,Roscosmos,Copernicus`` is a list of values, not prose."""
     before = text[start - 1 : start] if start else ""
     return before == "," or (text[end : end + 1] == "," and text[end + 1 : end + 2].isalpha())
 

@@ -154,7 +154,7 @@ def test_phone_cues(detector: PatternDetector, text: str, value: str) -> None:
         ("completion: (Swift.Bool) -> ()", "Bool", False),  # qualified: code
         ("signed J.Koubek", "Koubek", True),  # an initial is no qualifier
         ("Jane Doe (finance) approved", "Jane Doe", True),  # a parenthesis after a blank
-        ("Agencies : NSAU,Roscosmos,RosHydroMet", "Roscosmos", False),  # packed list
+        ("Partners : Eumetsat,Roscosmos,Copernicus", "Roscosmos", False),  # packed list
         ("42,Roscosmos,jane.doe@example.com", "Roscosmos", True),  # a row about a person
     ],
 )
