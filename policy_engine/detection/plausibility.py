@@ -10,6 +10,11 @@ is dropped when it cannot be a name written in text:
 * it has no capital letter, or it is a single word in capitals (``RESTRICTED``);
 * it lies inside a span of another category (a secret, a marking, source code);
 * it is a field label: followed by blanks and a colon (``Longitude : 12``, ``Remarks :``);
+* it is code: assigned to (``String KEY = …``), called (``String(s)``, ``Spam(object)``) or
+  qualified (``Swift.Bool``, ``Control.Monad``; an initial such as ``J.Smith`` is not);
+* it is an item of a packed list: a comma without a space right before it, or right after
+  it and followed by a word (``Eumetsat,Roscosmos,Copernicus``), unless an e-mail address or
+  a phone number stands on the same line (a CSV row about a person keeps its names);
 * a word starts with a lower-case letter, other than name particles (``van``, ``de``, ``bin``
   ...): ``twilioToken``, ``var mattermostToken``;
 * it is part of a street address: its last word is a street word (``St``, ``Boulevard``,
@@ -84,10 +89,15 @@ SPECIFIC_NUMBERS = frozenset(
 )
 _NOT_A_PHONE = regex.compile(r"\d{1,3}(?:\.\d{1,3}){3}|\d{3}[- .]\d{2}[- .]\d{4}|.*[/%|].*")
 _LABEL_AFTER = regex.compile(r"[ \t\u00a0]+:")
+#: Code around a "name": an assignment or a call right after it, a qualifier right before.
+_CODE_AFTER = regex.compile(r"[ \t]*[-+*/:]?=(?!=)|\(")
+_QUALIFIED_BEFORE = regex.compile(r"\w\w\.$")
 _STREET_AFTER = regex.compile(
     r"[ \t]+(?:[A-Z][\p{L}'-]*[ \t]+){1,3}"
     r"(?:St|Street|Ave|Avenue|Rd|Road|Lane|Ln|Blvd|Boulevard|Drive|Dr|Way|Court|Ct|Place|Pl)\b"
 )
+#: Types that make a line a record about a person (its packed names are kept).
+CONTACT_TYPES = frozenset({"EMAIL_ADDRESS", "PHONE_NUMBER"})
 _PHONE_BASE_SCORE = 0.4  # Presidio's score for a phone match without context
 _URL_USER = regex.compile(r"[A-Za-z][\w+.-]*://[^\s/@:]*:$")
 
@@ -108,12 +118,18 @@ def filter_implausible(text: str, spans: list[DetectedSpan]) -> list[DetectedSpa
         return spans
     others = [(s.start, s.end) for s in spans if s.category != "pii"]
     specific = [(s.start, s.end) for s in spans if s.type in SPECIFIC_NUMBERS]
+    contacts = [s.start for s in spans if s.type in CONTACT_TYPES]
     kept = []
     for span in spans:
         value = text[span.start : span.end]
         if span.type in NAME_TYPES and (
             not plausible_name(value)
             or _LABEL_AFTER.match(text, span.end) is not None
+            or _is_code(text, span.start, span.end)
+            or (
+                _in_packed_list(text, span.start, span.end)
+                and not _contact_on_line(text, span.start, contacts)
+            )
             or _in_address(text, span.start, span.end)
             or any(start <= span.start and span.end <= end for start, end in others)
         ):
@@ -130,6 +146,29 @@ def filter_implausible(text: str, spans: list[DetectedSpan]) -> list[DetectedSpa
             continue
         kept.append(span)
     return kept
+
+
+def _in_packed_list(text: str, start: int, end: int) -> bool:
+    """A comma without a space right before the span, or right after it and followed by a
+    word: ``Eumetsat,Roscosmos,Copernicus`` is a list of values, not prose."""
+    before = text[start - 1 : start] if start else ""
+    return before == "," or (text[end : end + 1] == "," and text[end + 1 : end + 2].isalpha())
+
+
+def _contact_on_line(text: str, start: int, contacts: list[int]) -> bool:
+    """An e-mail address or phone number on the same line: a record about a person (a CSV
+    row ``Jane,Doe,jane@example.com``), whose names are kept."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    line_end = len(text) if line_end < 0 else line_end
+    return any(line_start <= at < line_end for at in contacts)
+
+
+def _is_code(text: str, start: int, end: int) -> bool:
+    """An assignment or call right after the span, or ``identifier.`` right before it."""
+    if _CODE_AFTER.match(text, end) is not None:
+        return True
+    return _QUALIFIED_BEFORE.search(text, max(0, start - 3), start) is not None
 
 
 def _after_url_user(text: str, start: int) -> bool:

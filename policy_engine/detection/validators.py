@@ -75,9 +75,13 @@ def no_sequences(value: str) -> bool:
 
 def secret_like(value: str) -> bool:
     """At least 8 characters from two or more of: lower, upper, digits, two kinds of symbol;
-    no typed run such as ``123456``; more than four distinct characters."""
+    no typed run such as ``123456``; more than four distinct characters. A value of digits
+    only counts when it is long (16 or more, as numeric client secrets and ids are) and
+    uses at least six different digits (``1700000000000000`` is a number, not a secret)."""
     if has_sequence(value):
         return False
+    if value.isdigit():
+        return len(value) >= 16 and len(set(value)) >= 6
     classes = (
         any(ch.islower() for ch in value),
         any(ch.isupper() for ch in value),
@@ -106,6 +110,36 @@ def secret_value(value: str) -> bool:
     return secret_like(value) and not repeated_unit(value)
 
 
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def github_checksum(value: str) -> bool:
+    """A GitHub token (``ghp_``, ``gho_``, ``ghu_``, ``ghs_``, ``ghr_``) whose last six
+    characters are the CRC32 of the rest of its body in base 62, left-padded with zeros:
+    the check GitHub builds into every token it issues, so a value that passes was made by
+    GitHub's generator, not typed into documentation."""
+    body = value.partition("_")[2]
+    if len(body) < 7:
+        return False
+    checksum = binascii.crc32(body[:-6].encode())
+    digits = ""
+    while checksum:
+        checksum, rest = divmod(checksum, 62)
+        digits = _BASE62[rest] + digits
+    return digits.rjust(6, "0") == body[-6:]
+
+
+def atlassian_pat(value: str) -> bool:
+    """A Jira or Confluence (Data Center) personal access token: 44 base64 characters that
+    decode to a numeric token id, a colon and random bytes."""
+    try:
+        decoded = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    token_id, colon, _ = decoded.partition(b":")
+    return bool(colon) and 6 <= len(token_id) <= 20 and token_id.isdigit()
+
+
 def jwt(value: str) -> bool:
     """A JSON Web Token whose first segment decodes to a JSON header naming its ``alg``."""
     header = value.split(".", 1)[0]
@@ -118,6 +152,8 @@ def jwt(value: str) -> bool:
 
 
 VALIDATORS: dict[str, Callable[[str], bool]] = {
+    "atlassian_pat": atlassian_pat,
+    "github_checksum": github_checksum,
     "iban": iban,
     "jwt": jwt,
     "luhn": luhn,

@@ -52,13 +52,17 @@ def test_shipped_directory_loads_with_the_expected_recognizers() -> None:
     by_id = {r.definition.id: r for r in detector_set.recognizers}
     assert set(by_id) == {
         "api_key",
+        "atlassian_pat",
         "aws_access_key",
         "classification_banner",
         "classification_in_prose",
         "classification_phrase",
         "codenames",
         "codenames_exact_case",
+        "exact_format_token",
+        "github_checked_token",
         "government_marking",
+        "json_web_key",
         "json_web_token",
         "keyword_assignment",
         "payment_card",
@@ -71,6 +75,7 @@ def test_shipped_directory_loads_with_the_expected_recognizers() -> None:
         "proprietary_notice",
         "slack_token",
         "source_code",
+        "vendor_keyed_assignment",
         "vendor_token",
     }
     assert by_id["aws_access_key"].detector_id == "yaml:secrets/aws_access_key"

@@ -135,10 +135,19 @@ def test_secret_formats_report_only_the_secret(
 
 
 def test_specific_formats_score_higher_than_the_generic_one(detector: PatternDetector) -> None:
-    text = "export GITHUB_TOKEN=ghp_4Fq9ZrT2mXw8LpK3vN7bY1cD6eH0jS5aQ2uR"
+    text = "export SERVICE_TOKEN=Zq8Xw2Lm5Np7Rt9Vb3Kd6Hf1 AKIAZ7QW3RT5LM2XNB4Y"
     scores = {s.type: s.score for s in detector.detect(text)}
-    assert scores["GITHUB_TOKEN"] >= 0.8
-    assert scores["GITHUB_TOKEN"] > scores["API_KEY"]
+    assert scores["AWS_ACCESS_KEY"] >= 0.8
+    assert scores["AWS_ACCESS_KEY"] > scores["API_KEY"]
+
+
+def test_a_value_with_a_vendor_prefix_is_left_to_the_vendors_format(
+    detector: PatternDetector,
+) -> None:
+    found = detector.detect("export GITHUB_TOKEN=ghp_4Fq9ZrT2mXw8LpK3vN7bY1cD6eH0jS5aQ2uR")
+    assert [s.type for s in found] == ["GITHUB_TOKEN"]
+    # The same prefix in a shape the vendor never issues: no generic finding either.
+    assert detector.detect('slack_token: "xoxp-12-34-56-9f8e7d6c5b4a39281706f5e4d3c2b1a0"') == []
 
 
 def test_private_key_block_is_one_span(detector: PatternDetector) -> None:

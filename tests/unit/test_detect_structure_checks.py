@@ -11,7 +11,13 @@ import pytest
 from policy_engine.detection import PatternDetector, load_detector_set
 from policy_engine.detection.normalize import normalize
 from policy_engine.detection.plausibility import filter_implausible
-from policy_engine.detection.validators import jwt, repeated_unit, secret_value
+from policy_engine.detection.validators import (
+    atlassian_pat,
+    github_checksum,
+    jwt,
+    repeated_unit,
+    secret_value,
+)
 from policy_engine.models import DetectedSpan
 from policy_engine.settings import PROJECT_ROOT
 
@@ -61,7 +67,7 @@ def test_ansi_colours_are_removed_and_offsets_map_back() -> None:
 
 
 def test_key_printed_in_colour_is_found(detector: PatternDetector) -> None:
-    key = "sk-proj-Qm7Tz2Vx9Lp4Rw8Yb1Nc6Hd3Jf5Ks0Ga"
+    key = "sk-proj-Qm7Tz2Vx9Lp4Rw8YbT3BlbkFJNc6Hd3Jf5Ks0Ga"
     text = f"log: \x1b[93m{key}\x1b[0m"
     assert [(s.type, text[s.start : s.end]) for s in detector.detect(text)] == [
         ("SERVICE_TOKEN", key)
@@ -143,11 +149,19 @@ def test_phone_cues(detector: PatternDetector, text: str, value: str) -> None:
         ("deliver to 4123 Marlow Crescent", "Marlow Crescent", False),  # house number before
         ("deliver to Marlow 17, Leeds", "Marlow", False),  # house number after
         ("call Priya 0161 496 0000", "Priya", True),  # a phone number is no house number
+        ('String KEY = "abc"', "String KEY", False),  # assigned to: code
+        ("return String(s)", "String", False),  # called: code
+        ("completion: (Swift.Bool) -> ()", "Bool", False),  # qualified: code
+        ("signed J.Koubek", "Koubek", True),  # an initial is no qualifier
+        ("Jane Doe (finance) approved", "Jane Doe", True),  # a parenthesis after a blank
+        ("Partners : Eumetsat,Roscosmos,Copernicus", "Roscosmos", False),  # packed list
+        ("42,Roscosmos,jane.doe@example.com", "Roscosmos", True),  # a row about a person
     ],
 )
 def test_name_plausibility(text: str, value: str, kept: bool) -> None:
     span = _span("PERSON", text, value, 0.85)
-    assert filter_implausible(text, [span]) == ([span] if kept else [])
+    others = [_span("EMAIL_ADDRESS", text, text[text.rindex(",") + 1 :])] if "@" in text else []
+    assert filter_implausible(text, [span, *others]) == ([span] if kept else []) + others
 
 
 @pytest.mark.parametrize(
@@ -156,7 +170,53 @@ def test_name_plausibility(text: str, value: str, kept: bool) -> None:
         ("Signed off by Mrs. Adaeze Okafor today", "Adaeze Okafor"),
         ("Contact:  Priya K. Raman\nPhone: none", "Priya K. Raman"),
         ("My name is Tomasz Wiśniewski.", "Tomasz Wiśniewski"),
+        ('Ilse: "Are you coming?"\nTomasz: Not tonight.', "Ilse"),  # speakers
+        ('Ilse: "Are you coming?"\nTomasz: Not tonight.', "Tomasz"),
+        ("Mirela Kovač\nAccounts payable clerk\nAcme Ltd", "Mirela Kovač"),  # name line
+        ("Mirela Kovač\n\n17 Harbour Road\nLeeds", "Mirela Kovač"),
+        ("Oskar, can you send the minutes?", "Oskar"),  # called by name
     ],
 )
 def test_person_cues(detector: PatternDetector, text: str, value: str) -> None:
     assert ("PERSON", value) in [(s.type, text[s.start : s.end]) for s in detector.detect(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "User: What is the capital of France?",  # chat roles are not speakers' names
+        "Note: Remember to rotate the keys.",
+        "Quarterly Report\nRevenue grew by 4% in the quarter.",  # a heading, not a name
+        "Acme Holdings Ltd\n17 Harbour Road",  # a company over an address
+        "However, can you check it?",
+    ],
+)
+def test_person_cues_leave_labels_and_headings(detector: PatternDetector, text: str) -> None:
+    assert [s for s in detector.detect(text) if s.type == "PERSON"] == []
+
+
+def test_github_checksum() -> None:
+    # CRC32 of the body but its last six characters, in base 62, zero-padded.
+    assert github_checksum("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")
+    assert not github_checksum("ghp_1111111111111111111111111111114SunM1")
+    assert not github_checksum("ghp_short")
+
+
+def test_atlassian_pat_decodes_to_an_id_and_a_secret() -> None:
+    token = base64.b64encode(b"518273640912:" + bytes(range(20))).decode()
+    assert atlassian_pat(token)
+    assert not atlassian_pat(base64.b64encode(b"no id here: " + bytes(21)).decode())
+    assert not atlassian_pat("not base64 at all!")
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("8564871003046171329", True),  # a long numeric client secret
+        ("1700000000000000", False),  # a number: few distinct digits
+        ("482910", False),  # too short for digits only
+        ("1234567890123456789", False),  # a typed run
+    ],
+)
+def test_numeric_secret_values(value: str, accepted: bool) -> None:
+    assert secret_value(value) is accepted
