@@ -1,0 +1,73 @@
+"""Presidio's phone recognizer, without the candidates the plausibility filter would drop.
+
+Presidio's ``PhoneRecognizer`` hands every run of digits (``2024``, ``3.5``, the ``8`` of
+``ghp_8fK2``) to libphonenumber's matcher, once per region (eight), and parsing the
+candidates is most of the pattern stage's cost. Yet the plausibility filter drops every
+phone number with fewer than seven digits
+(:func:`~policy_engine.detection.plausibility.plausible_phone`), and a number is always
+part of its candidate. :func:`plausible_phone_results` therefore skips candidates with
+fewer than seven digits without parsing them, and otherwise gives the recognizer's own
+results (same spans, scores, explanations).
+
+Skipping is exact: a candidate is libphonenumber's greedy match of digit groups and
+separators, so a later candidate that starts inside a skipped one ends where it ends and
+holds fewer digits still; the search resumes after it either way. A candidate that the
+matcher trims (at ``/ x``, a second number) is never skipped. One difference remains by
+design: the matcher gives up after 65,535 rejected candidates in a text, and skipped
+candidates are not counted, so a huge text is searched further than before (never less).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+from phonenumbers import phonenumbermatcher
+from phonenumbers.phonenumberutil import NumberParseException
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+#: Digits a phone number must hold to pass the plausibility filter.
+MIN_PHONE_DIGITS = 7
+
+_CANDIDATE = phonenumbermatcher._PATTERN
+_SECOND_NUMBER_START = phonenumbermatcher._SECOND_NUMBER_START_PATTERN  # type: ignore[attr-defined]
+
+
+class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
+    """``PhoneNumberMatcher`` that does not parse candidates with fewer than 7 digits."""
+
+    def _find(self, index: int) -> Any:
+        # libphonenumber's _find, plus the skip (marked below).
+        match = _CANDIDATE.search(self.text, index)
+        while self._max_tries > 0 and match is not None:
+            start = match.start()
+            found = self.text[start : match.end()]
+            candidate = self._trim_after_first_match(_SECOND_NUMBER_START, found)
+            candidate_len = len(candidate)
+            few_digits = candidate == found and (
+                sum(ch.isdigit() for ch in candidate) < MIN_PHONE_DIGITS
+            )
+            if not few_digits and candidate_len >= self._min_candidate_length:  # skip
+                extracted = self._extract_match(candidate, start)
+                if extracted is not None:
+                    return extracted
+                self._max_tries -= 1
+            index = start + candidate_len
+            match = _CANDIDATE.search(self.text, index)
+        return None
+
+
+def plausible_phone_results(recognizer: PhoneRecognizer, text: str) -> list[RecognizerResult]:
+    """``recognizer.analyze(text)`` minus the numbers with fewer than seven digits."""
+    results = []
+    for region in recognizer.supported_regions:
+        matcher = _PlausibleMatcher(text, region, leniency=recognizer.leniency or 0)
+        for match in matcher:
+            try:
+                parsed = phonenumbers.parse(text[match.start : match.end])
+                region = phonenumbers.region_code_for_number(parsed)
+            except NumberParseException:
+                pass
+            results.append(recognizer._get_recognizer_result(match, text, region, None))  # type: ignore[no-untyped-call]
+    return list(EntityRecognizer.remove_duplicates(results))
