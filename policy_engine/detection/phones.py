@@ -34,11 +34,25 @@ _CANDIDATE = phonenumbermatcher._PATTERN
 _SECOND_NUMBER_START = phonenumbermatcher._SECOND_NUMBER_START_PATTERN  # type: ignore[attr-defined]
 
 
+#: Below this many tries left, candidates are not answered from the cache (so that running
+#: out of tries happens exactly where libphonenumber would run out).
+_CACHE_MIN_TRIES = 1024
+
+#: A candidate's outcome: (start within the candidate, raw string, number) or None, and the
+#: tries it used up.
+_Outcome = tuple[tuple[int, str, Any] | None, int]
+
+
 class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
-    """``PhoneNumberMatcher`` that does not parse candidates with fewer than 7 digits."""
+    """``PhoneNumberMatcher`` that does not parse candidates with fewer than 7 digits, and
+    parses a candidate seen before (same characters around it) only once."""
+
+    def __init__(self, text: str, region: str, leniency: int, cache: dict[Any, _Outcome]):
+        super().__init__(text, region, leniency=leniency)
+        self._cache = cache
 
     def _find(self, index: int) -> Any:
-        # libphonenumber's _find, plus the skip (marked below).
+        # libphonenumber's _find, plus the skip and the cache (marked below).
         match = _CANDIDATE.search(self.text, index)
         while self._max_tries > 0 and match is not None:
             start = match.start()
@@ -49,7 +63,7 @@ class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
                 sum(ch.isdigit() for ch in candidate) < MIN_PHONE_DIGITS
             )
             if not few_digits and candidate_len >= self._min_candidate_length:  # skip
-                extracted = self._extract_match(candidate, start)
+                extracted = self._cached_extract(candidate, start)  # cache
                 if extracted is not None:
                     return extracted
                 self._max_tries -= 1
@@ -57,12 +71,42 @@ class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
             match = _CANDIDATE.search(self.text, index)
         return None
 
+    def _cached_extract(self, candidate: str, offset: int) -> Any:
+        """``_extract_match``, answered from the cache when the candidate and everything the
+        matcher looks at around it (the character before, three after) were seen before."""
+        if self._max_tries < _CACHE_MIN_TRIES:
+            return self._extract_match(candidate, offset)
+        end = offset + len(candidate)
+        key = (
+            self.preferred_region,
+            self.leniency,
+            candidate,
+            self.text[offset - 1] if offset > 0 else None,
+            self.text[end : end + 3],
+        )
+        outcome = self._cache.get(key)
+        if outcome is None:
+            tries = self._max_tries
+            extracted = self._extract_match(candidate, offset)
+            found = None
+            if extracted is not None:
+                found = (extracted.start - offset, extracted.raw_string, extracted.number)
+            outcome = (found, tries - self._max_tries)
+            self._cache[key] = outcome
+            return extracted
+        found, used = outcome
+        self._max_tries -= used
+        if found is None:
+            return None
+        return phonenumbers.PhoneNumberMatch(offset + found[0], found[1], found[2])
+
 
 def plausible_phone_results(recognizer: PhoneRecognizer, text: str) -> list[RecognizerResult]:
     """``recognizer.analyze(text)`` minus the numbers with fewer than seven digits."""
     results = []
+    cache: dict[Any, _Outcome] = {}
     for region in recognizer.supported_regions:
-        matcher = _PlausibleMatcher(text, region, leniency=recognizer.leniency or 0)
+        matcher = _PlausibleMatcher(text, region, recognizer.leniency or 0, cache)
         for match in matcher:
             try:
                 parsed = phonenumbers.parse(text[match.start : match.end])
