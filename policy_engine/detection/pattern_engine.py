@@ -8,6 +8,8 @@ recognizer ids) with less work:
 
 * context words are read from the few words before each result only
   (:func:`~policy_engine.detection.context.surrounding_words`), with no ``Doc``;
+* one hyperscan pass finds where each regex can match, and the regex runs only there
+  (:mod:`.prefilter`; YAML recognizers and Presidio's regex recognizers alike);
 * with ``plausible_only`` (what ``detect`` uses), the phone recognizer does not parse
   candidates that the plausibility filter would drop anyway (:mod:`.phones`);
   ``explain`` runs it unchanged, as Presidio does.
@@ -22,12 +24,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
+from policy_engine.detection import presidio_patterns
 from policy_engine.detection.context import find_context_word
 from policy_engine.detection.phones import plausible_phone_results
+from policy_engine.detection.prefilter import Prefilter
+from policy_engine.detection.recognizers import YamlPatternRecognizer
 
 _ID = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
 _NAME = RecognizerResult.RECOGNIZER_NAME_KEY
@@ -46,6 +51,20 @@ class PatternEngine:
         self._plausible_only = plausible_only
         self._by_id = {recognizer.id: recognizer for recognizer in self._recognizers}
         self._thresholds = {r.id: r.score_thresholds for r in self._recognizers}
+        # Prefilter keys of each windowed recognizer's patterns, in pattern order.
+        self._keys: dict[str, list[int]] = {}
+        sources: list[tuple[str, int]] = []
+        for recognizer in self._recognizers:
+            if isinstance(recognizer, YamlPatternRecognizer):
+                found = recognizer.regexes
+            elif presidio_patterns.handles(recognizer):
+                assert isinstance(recognizer, PatternRecognizer)
+                found = presidio_patterns.regexes(recognizer)
+            else:
+                continue
+            self._keys[recognizer.id] = list(range(len(sources), len(sources) + len(found)))
+            sources.extend(found)
+        self._prefilter = Prefilter(sources)
 
     def analyze(
         self,
@@ -58,9 +77,18 @@ class PatternEngine:
         """Results for ``entities`` in ``text`` (``AnalyzerEngine.analyze``'s arguments)."""
         results: list[RecognizerResult] = []
         plausible_only = self._plausible_only and not return_decision_process
+        hits = self._prefilter.scan(text)
         for recognizer in self._recognizers:
+            keys = self._keys.get(recognizer.id)
             if plausible_only and isinstance(recognizer, PhoneRecognizer):
                 found = plausible_phone_results(recognizer, text)
+            elif hits is not None and keys is not None:
+                windowings = [hits.windowing(key) for key in keys]
+                if isinstance(recognizer, YamlPatternRecognizer):
+                    found = recognizer.analyze_windows(text, windowings)
+                else:
+                    assert isinstance(recognizer, PatternRecognizer)
+                    found = presidio_patterns.pattern_results(recognizer, text, windowings)
             else:
                 found = recognizer.analyze(text=text, entities=entities, nlp_artifacts=None)  # type: ignore[arg-type]
             for result in found or ():
