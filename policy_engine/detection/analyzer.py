@@ -148,7 +148,7 @@ class AnalyzerDetector:
             span = (
                 ExplainedSpan(**fields, **explanation_fields(result))
                 if explain
-                else DetectedSpan(**fields)
+                else DetectedSpan.model_construct(**fields)  # fields typed above: no validation
             )
             key = (span.start, span.end, span.type)
             kept = best.get(key)

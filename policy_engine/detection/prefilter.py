@@ -31,6 +31,7 @@ outside ASCII) or holds the separators ``\\x1c``-``\\x1f`` (which Python counts 
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -318,7 +319,7 @@ class Prefilter:
             self._database.compile(
                 expressions=expressions, ids=ids, elements=len(ids), flags=hs_flags
             )
-            self._scratch = hyperscan.Scratch(self._database)
+        self._local = threading.local()
 
     @property
     def windowed(self) -> int:
@@ -339,7 +340,7 @@ class Prefilter:
                 found.append(end)
 
         self._database.scan(
-            text.encode("ascii"), match_event_handler=on_match, scratch=self._scratch
+            text.encode("ascii"), match_event_handler=on_match, scratch=_scratch(self)
         )
         return Hits(text, ends, self)
 
@@ -350,6 +351,15 @@ def _stops(consumed: str) -> tuple[regex.Pattern[str], regex.Pattern[str]]:
     body = "".join(regex.escape(ch) for ch in consumed)
     stop = f"[^{body}]" if body else r"[\s\S]"
     return regex.compile(stop), regex.compile(stop, regex.REVERSE)
+
+
+def _scratch(owner: Prefilter | Gate) -> Any:
+    """The calling thread's hyperscan scratch space for ``owner``'s database (a scratch
+    must not be used by two scans at once)."""
+    scratch = getattr(owner._local, "scratch", None)
+    if scratch is None:
+        scratch = owner._local.scratch = hyperscan.Scratch(owner._database)
+    return scratch
 
 
 def _compiles(source: bytes, flags: int) -> bool:
@@ -380,3 +390,36 @@ def finditer(
                 break
             cursor = match.end()
             yield match
+
+
+class Gate:
+    """Whether a regex may match a text at all, from one hyperscan pass: a cheap "is there
+    anything to do" before a costly search. Plain-ASCII texts only (as :class:`Prefilter`);
+    for any other text, and for a regex hyperscan cannot compile, the answer is yes."""
+
+    def __init__(self, pattern: str, flags: int) -> None:
+        source = _NAMED_GROUP.sub("(", pattern).encode("utf-8")
+        hs_flags = _hs_flags(flags) | hyperscan.HS_FLAG_SINGLEMATCH
+        self._database: Any = None
+        if _compiles(source, hs_flags):
+            self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            self._database.compile(expressions=[source], ids=[0], elements=1, flags=[hs_flags])
+        self._local = threading.local()
+
+    def may_match(self, text: str) -> bool:
+        if self._database is None or not text.isascii() or _UNSAFE_ASCII.search(text):
+            return True
+        found: list[int] = []
+
+        def on_match(key: int, start: int, end: int, flags: int, context: Any) -> bool:
+            found.append(end)
+            return True  # stop at the first hit
+
+        try:
+            self._database.scan(
+                text.encode("ascii"), match_event_handler=on_match, scratch=_scratch(self)
+            )
+        except hyperscan.error:
+            if not found:
+                raise
+        return bool(found)

@@ -211,3 +211,35 @@ def test_reference_detector_is_presidio_engine(
         reference.skipped_entities,
         reference.backend,
     )
+
+
+SEPARATOR_TEXTS = [
+    "j.doe (at) example (dot) com",
+    "m.keller[at]contoso-mail[dot]com",
+    "mkeller at contoso-mail dot com",
+    "four one one one",
+    "Four, one - one  ONE",
+    "4 1 1 1 - 1 1 1 1",
+    "4.1.1.1.1.1.1",
+    "site dot com",
+    "meet at noon at the office",
+    "one two three",
+    "plain prose without any of it",
+]
+
+
+def test_separator_gate_never_rules_out_a_separator() -> None:
+    from policy_engine.detection.normalize import _SEPARATORS, _separators_gate
+
+    gate = _separators_gate()
+    rng = random.Random(7)
+    texts = SEPARATOR_TEXTS + eval_texts() + [generated_text(rng) for _ in range(200)]
+    words = ["at", "dot", "(", ")", "[", "]", "one", "four", "oh", "1", "2", "-", ".", "x"]
+    texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 30))) for _ in range(500)]
+    ruled_out = 0
+    for text in texts:
+        if _SEPARATORS.search(text) is not None:
+            assert gate.may_match(text), text
+        elif not gate.may_match(text):
+            ruled_out += 1
+    assert ruled_out > 50  # and it does rule texts out
