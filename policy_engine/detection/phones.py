@@ -47,29 +47,42 @@ class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
     """``PhoneNumberMatcher`` that does not parse candidates with fewer than 7 digits, and
     parses a candidate seen before (same characters around it) only once."""
 
-    def __init__(self, text: str, region: str, leniency: int, cache: dict[Any, _Outcome]):
+    def __init__(self, text: str, region: str, leniency: int, cache: dict[Any, Any]):
         super().__init__(text, region, leniency=leniency)
         self._cache = cache
 
     def _find(self, index: int) -> Any:
-        # libphonenumber's _find, plus the skip and the cache (marked below).
-        match = _CANDIDATE.search(self.text, index)
-        while self._max_tries > 0 and match is not None:
-            start = match.start()
-            found = self.text[start : match.end()]
-            candidate = self._trim_after_first_match(_SECOND_NUMBER_START, found)
+        # libphonenumber's _find, plus the skip and the caches (marked below).
+        found = self._candidate(index)
+        while self._max_tries > 0 and found is not None:
+            start, candidate, few_digits = found
             candidate_len = len(candidate)
-            few_digits = candidate == found and (
-                sum(ch.isdigit() for ch in candidate) < MIN_PHONE_DIGITS
-            )
             if not few_digits and candidate_len >= self._min_candidate_length:  # skip
                 extracted = self._cached_extract(candidate, start)  # cache
                 if extracted is not None:
                     return extracted
                 self._max_tries -= 1
             index = start + candidate_len
-            match = _CANDIDATE.search(self.text, index)
+            found = self._candidate(index)
         return None
+
+    def _candidate(self, index: int) -> tuple[int, str, bool] | None:
+        """The next candidate from ``index``: start, text (trimmed at a second number) and
+        whether it has too few digits to skip; the same for every region, so cached."""
+        key = ("candidate", index)
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[return-value]
+        match = _CANDIDATE.search(self.text, index)
+        found = None
+        if match is not None:
+            untrimmed = match.group()
+            candidate = self._trim_after_first_match(_SECOND_NUMBER_START, untrimmed)
+            few_digits = candidate == untrimmed and (
+                sum(ch.isdigit() for ch in candidate) < MIN_PHONE_DIGITS
+            )
+            found = (match.start(), candidate, few_digits)
+        self._cache[key] = found  # type: ignore[assignment]
+        return found
 
     def _cached_extract(self, candidate: str, offset: int) -> Any:
         """``_extract_match``, answered from the cache when the candidate and everything the
@@ -104,7 +117,7 @@ class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
 def plausible_phone_results(recognizer: PhoneRecognizer, text: str) -> list[RecognizerResult]:
     """``recognizer.analyze(text)`` minus the numbers with fewer than seven digits."""
     results = []
-    cache: dict[Any, _Outcome] = {}
+    cache: dict[Any, Any] = {}  # candidates by search index, outcomes by candidate
     for region in recognizer.supported_regions:
         matcher = _PlausibleMatcher(text, region, recognizer.leniency or 0, cache)
         for match in matcher:
