@@ -71,7 +71,8 @@ class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
         whether it has too few digits to skip; the same for every region, so cached."""
         key = ("candidate", index)
         if key in self._cache:
-            return self._cache[key]  # type: ignore[return-value]
+            cached: tuple[int, str, bool] | None = self._cache[key]
+            return cached
         match = _CANDIDATE.search(self.text, index)
         found = None
         if match is not None:
@@ -81,7 +82,7 @@ class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
                 sum(ch.isdigit() for ch in candidate) < MIN_PHONE_DIGITS
             )
             found = (match.start(), candidate, few_digits)
-        self._cache[key] = found  # type: ignore[assignment]
+        self._cache[key] = found
         return found
 
     def _cached_extract(self, candidate: str, offset: int) -> Any:
