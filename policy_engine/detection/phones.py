@@ -12,9 +12,11 @@ results (same spans, scores, explanations).
 Skipping is exact: a candidate is libphonenumber's greedy match of digit groups and
 separators, so a later candidate that starts inside a skipped one ends where it ends and
 holds fewer digits still; the search resumes after it either way. A candidate that the
-matcher trims (at ``/ x``, a second number) is never skipped. One difference remains by
-design: the matcher gives up after 65,535 rejected candidates in a text, and skipped
-candidates are not counted, so a huge text is searched further than before (never less).
+matcher trims (at ``/ x``, a second number) or that ends in an extension (``ext. 12``: a
+candidate starting in the extension's digits could go on past it) is never skipped. One
+difference remains by design: the matcher gives up after 65,535 rejected candidates in a
+text, and skipped candidates are not counted, so a huge text is searched further than
+before (never less).
 """
 
 from __future__ import annotations
@@ -78,8 +80,10 @@ class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
         if match is not None:
             untrimmed = match.group()
             candidate = self._trim_after_first_match(_SECOND_NUMBER_START, untrimmed)
-            few_digits = candidate == untrimmed and (
-                sum(ch.isdigit() for ch in candidate) < MIN_PHONE_DIGITS
+            few_digits = (
+                candidate == untrimmed
+                and match.lastindex is None  # no extension ("ext. 12")
+                and sum(ch.isdigit() for ch in candidate) < MIN_PHONE_DIGITS
             )
             found = (match.start(), candidate, few_digits)
         self._cache[key] = found
