@@ -51,7 +51,7 @@ _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 #: Extra lookahead every pattern is granted (``\\b`` and ``$`` look one or two ahead).
 _END_LOOK = 2
 
-_HS_BASE = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP
+_HS_BASE = hyperscan.HS_FLAG_PREFILTER
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,13 @@ def measure(pattern: str, flags: int) -> Reach | None:
 def _without_properties(pattern: str) -> str:
     """``pattern`` with each ``\\p{...}`` replaced by "any character", which Python's
     parser measures (``[\\s\\S]``, or ``\\s\\S`` inside a character class)."""
+    return _rewrite(pattern, properties=True)
+
+
+def _for_ascii(pattern: str) -> str:
+    """``pattern`` as it acts on plain-ASCII texts, in ASCII only (hyperscan then compiles
+    it byte-wise, fast): each ``\\p{...}`` becomes the ASCII characters with that property,
+    each non-ASCII character a byte no ASCII text holds (``\\x80``)."""
     out: list[str] = []
     index = 0
     in_class = False
@@ -116,11 +123,82 @@ def _without_properties(pattern: str) -> str:
         if ch == "\\":
             found = _PROPERTY.match(pattern, index)
             if found is not None:
+                chars = _ascii_with(found.group())
+                out.append(chars if in_class else f"[{chars}]")
+                index = found.end()
+                continue
+            pair = pattern[index : index + 2]
+            if not pair.isascii():
+                out.append("\\x80" if in_class else "[\\x80]")
+            else:
+                out.append(pair)
+            index += 2
+            continue
+        if not ch.isascii():
+            out.append("\\x80" if in_class else "[\\x80]")
+            index += 1
+            continue
+        out.append(ch)
+        index += 1
+        if ch == "[" and not in_class:
+            in_class = True
+            for literal in ("^", "]"):
+                if pattern.startswith(literal, index):
+                    out.append(literal)
+                    index += 1
+        elif ch == "]" and in_class:
+            in_class = False
+    return "".join(out)
+
+
+def _ascii_with(escape: str) -> str:
+    """The ASCII characters ``escape`` (``\\p{Lu}``) matches, escaped for a class (a byte
+    no ASCII text holds when none does)."""
+    compiled = regex.compile(escape)
+    chars = "".join(regex.escape(ch) for ch in _ASCII if compiled.match(ch))
+    return chars + "\\x80"
+
+
+def _loosened(pattern: str) -> str:
+    """``pattern`` with counted repeats over :data:`_MAX_COUNT` opened up (``{8,200}`` →
+    ``{8,}``, ``{33}`` → ``{16,}``): it matches wherever ``pattern`` does, and hyperscan
+    compiles it in milliseconds instead of seconds."""
+    return _rewrite(pattern, properties=False)
+
+
+#: Largest repeat count given to hyperscan as it is (see :func:`_loosened`).
+_MAX_COUNT = 16
+_COUNT = re.compile(r"\{(\d+)(?:(,)(\d*))?\}")
+
+
+def _rewrite(pattern: str, *, properties: bool) -> str:
+    """One pass over ``pattern`` outside and inside character classes: replaces property
+    escapes (``properties``) or loosens counted repeats outside classes (otherwise)."""
+    out: list[str] = []
+    index = 0
+    in_class = False
+    while index < len(pattern):
+        ch = pattern[index]
+        if ch == "\\":
+            found = _PROPERTY.match(pattern, index) if properties else None
+            if found is not None:
                 out.append(r"\s\S" if in_class else r"[\s\S]")
                 index = found.end()
                 continue
             out.append(pattern[index : index + 2])
             index += 2
+            continue
+        count = None if properties or in_class or ch != "{" else _COUNT.match(pattern, index)
+        if count is not None:
+            low = int(count.group(1))
+            high = count.group(3)
+            bounded = count.group(2) is None or high != ""
+            top = low if count.group(2) is None else (int(high) if high else None)
+            if bounded and top is not None and top > _MAX_COUNT:
+                out.append(f"{{{min(low, _MAX_COUNT)},}}")
+            else:
+                out.append(count.group())
+            index = count.end()
             continue
         out.append(ch)
         index += 1
@@ -241,7 +319,14 @@ def _in_set(items: Any, icase: bool, out: set[str]) -> bool:
     return True
 
 
+def _hs_source(pattern: str) -> bytes:
+    """What hyperscan compiles for ``pattern``: plain groups, ASCII only, loose counts."""
+    return _loosened(_for_ascii(_NAMED_GROUP.sub("(", pattern))).encode("ascii")
+
+
 def _hs_flags(flags: int) -> int:
+    # Byte-wise, ASCII semantics for \\w, \\d, \\s and case: texts are plain ASCII,
+    # where they are Python's.
     out = _HS_BASE
     if flags & regex.IGNORECASE:
         out |= hyperscan.HS_FLAG_CASELESS
@@ -296,29 +381,25 @@ class Prefilter:
     """A hyperscan database of many regexes, each known by its index in ``patterns``."""
 
     def __init__(self, patterns: Sequence[tuple[str, int]]) -> None:
-        self.reaches: list[Reach | None] = []
+        #: Per pattern: its reach, None when it searches whole texts.
+        self.reaches: list[Reach | None]
         #: Per pattern: a regex for a character it cannot consume, forwards and backwards.
-        self.stops: list[tuple[regex.Pattern[str], regex.Pattern[str]] | None] = []
-        expressions: list[bytes] = []
-        ids: list[int] = []
-        hs_flags: list[int] = []
-        for key, (pattern, flags) in enumerate(patterns):
-            reach = measure(pattern, flags)
-            source = _NAMED_GROUP.sub("(", pattern).encode("utf-8")
-            if reach is not None and _compiles(source, _hs_flags(flags)):
-                expressions.append(source)
-                ids.append(key)
-                hs_flags.append(_hs_flags(flags))
-            else:
-                reach = None
-            self.reaches.append(reach)
-            self.stops.append(_stops(reach.consumed) if reach is not None else None)
+        self.stops: list[tuple[regex.Pattern[str], regex.Pattern[str]] | None]
+        reaches = [measure(pattern, flags) for pattern, flags in patterns]
+        chosen = [
+            (key, _hs_source(pattern), _hs_flags(flags))
+            for key, ((pattern, flags), reach) in enumerate(zip(patterns, reaches, strict=True))
+            if reach is not None and not _BACK_REFERENCE.search(pattern)
+        ]
         self._database: Any = None
-        if expressions:
-            self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            self._database.compile(
-                expressions=expressions, ids=ids, elements=len(ids), flags=hs_flags
-            )
+        try:
+            self._database = _database(chosen)
+        except hyperscan.error:  # one of them does not compile: leave those out
+            chosen = [entry for entry in chosen if _compiles(entry[1], entry[2])]
+            self._database = _database(chosen)
+        kept = {key for key, _, _ in chosen}
+        self.reaches = [reach if key in kept else None for key, reach in enumerate(reaches)]
+        self.stops = [_stops(r.consumed) if r is not None else None for r in self.reaches]
         self._local = threading.local()
 
     @property
@@ -362,6 +443,24 @@ def _scratch(owner: Prefilter | Gate) -> Any:
     return scratch
 
 
+#: Back references, which hyperscan does not compile (even in prefilter mode, by name).
+_BACK_REFERENCE = re.compile(r"\(\?P=|\\g<|\\k<|\\[1-9]")
+
+
+def _database(chosen: list[tuple[int, bytes, int]]) -> Any:
+    """One block-mode database of ``(id, expression, flags)``; None when empty."""
+    if not chosen:
+        return None
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(
+        expressions=[source for _, source, _ in chosen],
+        ids=[key for key, _, _ in chosen],
+        elements=len(chosen),
+        flags=[flags for _, _, flags in chosen],
+    )
+    return database
+
+
 def _compiles(source: bytes, flags: int) -> bool:
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     try:
@@ -398,7 +497,7 @@ class Gate:
     for any other text, and for a regex hyperscan cannot compile, the answer is yes."""
 
     def __init__(self, pattern: str, flags: int) -> None:
-        source = _NAMED_GROUP.sub("(", pattern).encode("utf-8")
+        source = _hs_source(pattern)
         hs_flags = _hs_flags(flags) | hyperscan.HS_FLAG_SINGLEMATCH
         self._database: Any = None
         if _compiles(source, hs_flags):
