@@ -108,47 +108,21 @@ def measure(pattern: str, flags: int) -> Reach | None:
 def _without_properties(pattern: str) -> str:
     """``pattern`` with each ``\\p{...}`` replaced by "any character", which Python's
     parser measures (``[\\s\\S]``, or ``\\s\\S`` inside a character class)."""
-    return _rewrite(pattern, properties=True)
+    return _rewrite(pattern, "measure")
 
 
 def _for_ascii(pattern: str) -> str:
     """``pattern`` as it acts on plain-ASCII texts, in ASCII only (hyperscan then compiles
     it byte-wise, fast): each ``\\p{...}`` becomes the ASCII characters with that property,
     each non-ASCII character a byte no ASCII text holds (``\\x80``)."""
-    out: list[str] = []
-    index = 0
-    in_class = False
-    while index < len(pattern):
-        ch = pattern[index]
-        if ch == "\\":
-            found = _PROPERTY.match(pattern, index)
-            if found is not None:
-                chars = _ascii_with(found.group())
-                out.append(chars if in_class else f"[{chars}]")
-                index = found.end()
-                continue
-            pair = pattern[index : index + 2]
-            if not pair.isascii():
-                out.append("\\x80" if in_class else "[\\x80]")
-            else:
-                out.append(pair)
-            index += 2
-            continue
-        if not ch.isascii():
-            out.append("\\x80" if in_class else "[\\x80]")
-            index += 1
-            continue
-        out.append(ch)
-        index += 1
-        if ch == "[" and not in_class:
-            in_class = True
-            for literal in ("^", "]"):
-                if pattern.startswith(literal, index):
-                    out.append(literal)
-                    index += 1
-        elif ch == "]" and in_class:
-            in_class = False
-    return "".join(out)
+    return _rewrite(pattern, "ascii")
+
+
+def _loosened(pattern: str) -> str:
+    """``pattern`` with counted repeats over :data:`_MAX_COUNT` opened up (``{8,200}`` →
+    ``{8,}``, ``{33}`` → ``{16,}``): it matches wherever ``pattern`` does, and hyperscan
+    compiles it in milliseconds instead of seconds."""
+    return _rewrite(pattern, "loosen")
 
 
 def _ascii_with(escape: str) -> str:
@@ -159,49 +133,35 @@ def _ascii_with(escape: str) -> str:
     return chars + "\\x80"
 
 
-def _loosened(pattern: str) -> str:
-    """``pattern`` with counted repeats over :data:`_MAX_COUNT` opened up (``{8,200}`` →
-    ``{8,}``, ``{33}`` → ``{16,}``): it matches wherever ``pattern`` does, and hyperscan
-    compiles it in milliseconds instead of seconds."""
-    return _rewrite(pattern, properties=False)
-
-
 #: Largest repeat count given to hyperscan as it is (see :func:`_loosened`).
 _MAX_COUNT = 16
 _COUNT = re.compile(r"\{(\d+)(?:(,)(\d*))?\}")
 
 
-def _rewrite(pattern: str, *, properties: bool) -> str:
-    """One pass over ``pattern`` outside and inside character classes: replaces property
-    escapes (``properties``) or loosens counted repeats outside classes (otherwise)."""
+def _rewrite(pattern: str, mode: str) -> str:
+    """One pass over ``pattern`` that knows which characters stand in a character class:
+    ``measure``, ``ascii`` or ``loosen`` (the functions above)."""
     out: list[str] = []
     index = 0
     in_class = False
     while index < len(pattern):
         ch = pattern[index]
-        if ch == "\\":
-            found = _PROPERTY.match(pattern, index) if properties else None
-            if found is not None:
-                out.append(r"\s\S" if in_class else r"[\s\S]")
-                index = found.end()
-                continue
-            out.append(pattern[index : index + 2])
-            index += 2
+        token = pattern[index : index + 2] if ch == "\\" else ch
+        found = _PROPERTY.match(pattern, index) if ch == "\\" else None
+        count = _COUNT.match(pattern, index) if ch == "{" and not in_class else None
+        if found is not None and mode != "loosen":
+            chars = r"\s\S" if mode == "measure" else _ascii_with(found.group())
+            out.append(chars if in_class else f"[{chars}]")
+            index = found.end()
             continue
-        count = None if properties or in_class or ch != "{" else _COUNT.match(pattern, index)
-        if count is not None:
-            low = int(count.group(1))
-            high = count.group(3)
-            bounded = count.group(2) is None or high != ""
-            top = low if count.group(2) is None else (int(high) if high else None)
-            if bounded and top is not None and top > _MAX_COUNT:
-                out.append(f"{{{min(low, _MAX_COUNT)},}}")
-            else:
-                out.append(count.group())
-            index = count.end()
-            continue
-        out.append(ch)
-        index += 1
+        if mode == "ascii" and not token.isascii():
+            out.append("\\x80" if in_class else "[\\x80]")
+        elif mode == "loosen" and count is not None:
+            out.append(_loose_count(count))
+            token = count.group()
+        else:
+            out.append(token)
+        index += len(token)
         if ch == "[" and not in_class:
             in_class = True
             for literal in ("^", "]"):  # "[]...]" and "[^]...]" hold a literal "]"
@@ -211,6 +171,17 @@ def _rewrite(pattern: str, *, properties: bool) -> str:
         elif ch == "]" and in_class:
             in_class = False
     return "".join(out)
+
+
+def _loose_count(count: re.Match[str]) -> str:
+    low = int(count.group(1))
+    if count.group(2) is None:
+        top: int | None = low
+    else:
+        top = int(count.group(3)) if count.group(3) else None
+    if top is not None and top > _MAX_COUNT:
+        return f"{{{min(low, _MAX_COUNT)},}}"
+    return count.group()
 
 
 def _lookahead(parsed: Any) -> int | None:
