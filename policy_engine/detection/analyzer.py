@@ -1,10 +1,12 @@
-"""What both backends share: one Presidio ``AnalyzerEngine``, results turned into spans.
+"""What both backends share: recognizers run by one analyzer, results turned into spans.
 
 :class:`AnalyzerDetector` builds everything once (recognizers, analyzer, the list of
 entity types, who reported what) and does nothing per call but the analysis and a
-conversion. Results are filtered by the score thresholds of the detectors directory,
-deduplicated (several results for one span survive only if their entity types differ)
-and sorted by (start, end, type).
+conversion. The analyzer is Presidio's ``AnalyzerEngine`` on the given NLP engine, or,
+without one, :class:`~policy_engine.detection.pattern_engine.PatternEngine` (same
+results, pattern recognizers only, much less work). Results are filtered by the score
+thresholds of the detectors directory, deduplicated (several results for one span survive
+only if their entity types differ) and sorted by (start, end, type).
 
 ``detect`` may be called from several threads: the analyzer runs under a lock, because
 neither the spaCy pipeline nor Presidio promises thread safety.
@@ -24,6 +26,7 @@ from policy_engine.detection.context import IndexedContextEnhancer
 from policy_engine.detection.definitions import DetectorSet
 from policy_engine.detection.evasion import scan
 from policy_engine.detection.explain import ExplainedSpan, explanation_fields
+from policy_engine.detection.pattern_engine import PatternEngine
 from policy_engine.detection.plausibility import filter_implausible
 from policy_engine.detection.recognizers import build_recognizer
 from policy_engine.errors import DetectionError
@@ -44,7 +47,7 @@ class AnalyzerDetector:
         *,
         backend: str,
         detector_set: DetectorSet,
-        nlp_engine: NlpEngine,
+        nlp_engine: NlpEngine | None,
         with_ner: bool,
     ) -> None:
         self.backend = backend
@@ -67,14 +70,18 @@ class AnalyzerDetector:
             )
         )
         recognizers = [recognizer for _, recognizer in builtins] + yaml_recognizers
-        registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[LANGUAGE])
-        self._analyzer = AnalyzerEngine(
-            registry=registry,
-            nlp_engine=nlp_engine,
-            supported_languages=[LANGUAGE],
-            default_score_threshold=0.0,
-            context_aware_enhancer=IndexedContextEnhancer(),
-        )
+        self._analyzer: AnalyzerEngine | PatternEngine
+        if nlp_engine is None:
+            self._analyzer = PatternEngine(recognizers, plausible_only=True)
+        else:
+            registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[LANGUAGE])
+            self._analyzer = AnalyzerEngine(
+                registry=registry,
+                nlp_engine=nlp_engine,
+                supported_languages=[LANGUAGE],
+                default_score_threshold=0.0,
+                context_aware_enhancer=IndexedContextEnhancer(),
+            )
         self._entities = list(self.entity_types)
         self._lock = threading.Lock()
         self.detect(_WARM_UP_TEXT)
@@ -141,7 +148,7 @@ class AnalyzerDetector:
             span = (
                 ExplainedSpan(**fields, **explanation_fields(result))
                 if explain
-                else DetectedSpan(**fields)
+                else DetectedSpan.model_construct(**fields)  # fields typed above: no validation
             )
             key = (span.start, span.end, span.type)
             kept = best.get(key)

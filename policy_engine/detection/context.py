@@ -10,10 +10,12 @@ along the text), and its error names no text. Scores are unchanged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+from spacy.lang.en.stop_words import STOP_WORDS
 
 
 class IndexedContextEnhancer(LemmaContextAwareEnhancer):
@@ -34,3 +36,70 @@ class IndexedContextEnhancer(LemmaContextAwareEnhancer):
         if low == len(tokens_indices):
             raise ValueError("a match starts after the last token of the text")
         return low
+
+
+# ------------------------------------------------------------------ context without a Doc
+
+#: The tokens of :class:`~policy_engine.detection.tokens.RegexTokenNlpEngine`.
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+#: Words before the match token that count (Presidio's ``context_prefix_count``) ...
+PREFIX_WORDS = 5
+#: ... and the first characters searched for them (doubled until enough words are seen).
+_FIRST_WINDOW = 96
+
+
+def _keyword(lemma: str) -> bool:
+    """Whether ``lemma`` is among the keywords Presidio keeps (``NlpArtifacts.set_keywords``):
+    not a stop word, not punctuation."""
+    return lemma not in STOP_WORDS and any(ch.isalnum() for ch in lemma) and lemma != "be"
+
+
+def surrounding_words(text: str, start: int) -> set[str]:
+    """The context words of a match at ``start``, as Presidio's enhancer collects them over
+    a :class:`~policy_engine.detection.tokens.RegexTokenNlpEngine` tokenization of all of
+    ``text``: the lower-cased keywords among the match token and the ones before it (at most
+    ``PREFIX_WORDS + 1``), and the first keyword from the match token on. Only the text
+    around ``start`` is tokenized.
+
+    ValueError (as Presidio) when no token ends after ``start``.
+    """
+    window = _FIRST_WINDOW
+    while True:
+        low = max(0, start - window)
+        before: list[str] = []  # lemmas of the tokens from `low` up to the match token
+        match_token = None
+        for token in _TOKEN.finditer(text, low):
+            if token.end() > start:
+                match_token = token
+                break
+            before.append(token.group().lower())
+        if match_token is None:
+            raise ValueError("a match starts after the last token of the text")
+        if low > 0:
+            if not before:  # the match token itself may be cut by the window
+                window *= 2
+                continue
+            before.pop(0)  # may be the tail of a word cut by the window
+        lemmas = [*before, match_token.group().lower()]
+        backward = [lemma for lemma in lemmas if _keyword(lemma)][-(PREFIX_WORDS + 1) :]
+        if len(backward) == PREFIX_WORDS + 1 or low == 0:
+            break
+        window *= 2
+    words = set(backward)
+    for token in _TOKEN.finditer(text, match_token.start()):
+        lemma = token.group().lower()
+        if _keyword(lemma):
+            words.add(lemma)
+            break
+    return words
+
+
+def find_context_word(text: str, start: int, context: Sequence[str]) -> str:
+    """The first of ``context`` contained in a surrounding word of ``start`` ('' if none):
+    Presidio's substring matching (``LemmaContextAwareEnhancer``)."""
+    words = surrounding_words(text, start)
+    for candidate in context:
+        lowered = candidate.lower()
+        if any(lowered in word for word in words):
+            return candidate
+    return ""

@@ -40,6 +40,7 @@ from policy_engine.detection.definitions import (
     SourceCodeRecognizerDef,
     compile_regex,
 )
+from policy_engine.detection.prefilter import Windowing, finditer
 from policy_engine.detection.source_code import CodeHeuristic, SourceCodeRecognizer
 from policy_engine.detection.validators import VALIDATORS, shannon_entropy
 from policy_engine.errors import DetectionError
@@ -111,12 +112,27 @@ class YamlPatternRecognizer(PatternRecognizer):
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
         """Every accepted match of every pattern (contained duplicates removed)."""
+        return self.analyze_windows(text, None)
+
+    @property
+    def regexes(self) -> list[tuple[str, int]]:
+        """``(source, flags)`` of each pattern, in order (for a :class:`.prefilter.Prefilter`)."""
+        return [(pattern.regex, self._flags) for pattern, _ in self._compiled]
+
+    def analyze_windows(
+        self, text: str, windowings: Sequence[Windowing | None] | None
+    ) -> list[RecognizerResult]:
+        """:meth:`analyze`, pattern ``i`` searching only ``windowings[i]`` (all of ``text``
+        when that is None): the same results when the windows come from a prefilter."""
         results: list[RecognizerResult] = []
-        for pattern, compiled in self._compiled:
+        for index, (pattern, compiled) in enumerate(self._compiled):
+            windowing = windowings[index] if windowings is not None else None
             try:
                 # concurrent=True releases the GIL, so a slow pattern cannot stall the other
                 # threads (nor the scan deadline that gives up on it).
-                matches = compiled.finditer(text, concurrent=True, timeout=REGEX_TIMEOUT_SECONDS)
+                matches = finditer(
+                    compiled, text, windowing, concurrent=True, timeout=REGEX_TIMEOUT_SECONDS
+                )
                 for match in matches:
                     result = self._result(text, pattern, match)
                     if result is not None:

@@ -405,12 +405,15 @@ def test_regex_running_out_of_time_fails_closed_without_the_text(
     )
     detector = PatternDetector(load_detector_set(directory))
     monkeypatch.setattr("policy_engine.detection.recognizers.REGEX_TIMEOUT_SECONDS", 0.02)
-    secret_text = "a" * 60 + "b topsecret"
+    # Not plain ASCII, so the regex searches the whole text (no prefilter windows).
+    secret_text = "a" * 60 + "b topsecret ü"
     with pytest.raises(DetectionError) as caught:
         detector.detect(secret_text)
     message = str(caught.value)
     assert "yaml:slow/backtracking" in message and "ran out of time" in message
     assert "topsecret" not in message and "aaaa" not in message
+    # In plain ASCII the prefilter proves that the pattern matches nowhere: it does not run.
+    assert detector.detect("a" * 60 + "b topsecret") == []
 
 
 def test_unexpected_failures_become_detection_errors_without_the_text(

@@ -1,0 +1,133 @@
+"""The analysis of the ``patterns`` backend: Presidio's results, without Presidio's engine.
+
+Presidio's ``AnalyzerEngine`` tokenizes the whole text (a spaCy ``Doc`` of every word),
+runs every recognizer over all of it and then, per result, looks up its context words in
+a list of every keyword of the text. On a 100 KB prompt that is most of a second.
+:class:`PatternEngine` computes the same results (same spans, scores, explanations and
+recognizer ids) with less work:
+
+* context words are read from the few words before each result only
+  (:func:`~policy_engine.detection.context.surrounding_words`), with no ``Doc``;
+* one hyperscan pass finds where each regex can match, and the regex runs only there
+  (:mod:`.prefilter`; YAML recognizers and Presidio's regex recognizers alike);
+* with ``plausible_only`` (what ``detect`` uses), the phone recognizer does not parse
+  candidates that the plausibility filter would drop anyway (:mod:`.phones`);
+  ``explain`` runs it unchanged, as Presidio does.
+
+Everything else follows ``AnalyzerEngine.analyze`` step by step: recognizers in registry
+order, context enhancement, score thresholds, ``EntityRecognizer.remove_duplicates``.
+The reference (Presidio's engine over the same recognizers) stays available as
+``PatternDetector(detector_set, reference=True)``; a differential test compares both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+from policy_engine.detection import presidio_patterns
+from policy_engine.detection.context import find_context_word
+from policy_engine.detection.phones import plausible_phone_results
+from policy_engine.detection.prefilter import Prefilter
+from policy_engine.detection.recognizers import YamlPatternRecognizer
+
+_ID = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+_NAME = RecognizerResult.RECOGNIZER_NAME_KEY
+_ENHANCED = RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
+
+#: Presidio's ``LemmaContextAwareEnhancer`` defaults (what the reference engine uses).
+CONTEXT_FACTOR = 0.35
+MIN_SCORE_WITH_CONTEXT = 0.4
+
+
+class PatternEngine:
+    """Runs pattern recognizers over a text like ``AnalyzerEngine.analyze`` would."""
+
+    def __init__(self, recognizers: Sequence[EntityRecognizer], *, plausible_only: bool) -> None:
+        self._recognizers = list(recognizers)
+        self._plausible_only = plausible_only
+        self._by_id = {recognizer.id: recognizer for recognizer in self._recognizers}
+        self._thresholds = {r.id: r.score_thresholds for r in self._recognizers}
+        # Prefilter keys of each windowed recognizer's patterns, in pattern order.
+        self._keys: dict[str, list[int]] = {}
+        sources: list[tuple[str, int]] = []
+        for recognizer in self._recognizers:
+            if isinstance(recognizer, YamlPatternRecognizer):
+                found = recognizer.regexes
+            elif presidio_patterns.handles(recognizer):
+                assert isinstance(recognizer, PatternRecognizer)
+                found = presidio_patterns.regexes(recognizer)
+            else:
+                continue
+            self._keys[recognizer.id] = list(range(len(sources), len(sources) + len(found)))
+            sources.extend(found)
+        self._prefilter = Prefilter(sources)
+
+    def analyze(
+        self,
+        *,
+        text: str,
+        language: str,
+        entities: list[str],
+        return_decision_process: bool = False,
+    ) -> list[RecognizerResult]:
+        """Results for ``entities`` in ``text`` (``AnalyzerEngine.analyze``'s arguments)."""
+        results: list[RecognizerResult] = []
+        plausible_only = self._plausible_only and not return_decision_process
+        hits = self._prefilter.scan(text)
+        for recognizer in self._recognizers:
+            keys = self._keys.get(recognizer.id)
+            if plausible_only and isinstance(recognizer, PhoneRecognizer):
+                found = plausible_phone_results(recognizer, text)
+            elif hits is not None and keys is not None:
+                windowings = [hits.windowing(key) for key in keys]
+                if isinstance(recognizer, YamlPatternRecognizer):
+                    found = recognizer.analyze_windows(text, windowings)
+                else:
+                    assert isinstance(recognizer, PatternRecognizer)
+                    found = presidio_patterns.pattern_results(recognizer, text, windowings)
+            else:
+                found = recognizer.analyze(text=text, entities=entities, nlp_artifacts=None)  # type: ignore[arg-type]
+            for result in found or ():
+                if not result.recognition_metadata:
+                    result.recognition_metadata = {}
+                if _ID not in result.recognition_metadata:
+                    result.recognition_metadata[_ID] = recognizer.id
+                if _NAME not in result.recognition_metadata:
+                    name: str = recognizer.name  # type: ignore[has-type]
+                    result.recognition_metadata[_NAME] = name
+                results.append(result)
+        self._enhance(text, results)
+        results = [r for r in results if r.score >= self._threshold(r)]
+        results = EntityRecognizer.remove_duplicates(results)
+        if not return_decision_process:
+            for result in results:
+                result.analysis_explanation = None  # type: ignore[assignment]
+        return results
+
+    def _enhance(self, text: str, results: list[RecognizerResult]) -> None:
+        """Raise the score of results with a context word of their recognizer nearby."""
+        for result in results:
+            recognizer = self._by_id.get(result.recognition_metadata[_ID])
+            if recognizer is None or not recognizer.context:
+                continue
+            if result.recognition_metadata.get(_ENHANCED):
+                continue
+            word = find_context_word(text, result.start, recognizer.context)
+            if word:
+                result.score += CONTEXT_FACTOR
+                result.score = max(result.score, MIN_SCORE_WITH_CONTEXT)
+                result.score = min(result.score, ContextAwareEnhancer.MAX_SCORE)
+                if result.analysis_explanation is not None:
+                    result.analysis_explanation.set_supportive_context_word(word)
+                    result.analysis_explanation.set_improved_score(result.score)
+
+    def _threshold(self, result: RecognizerResult) -> float:
+        thresholds = self._thresholds.get(result.recognition_metadata[_ID])
+        if thresholds is None:
+            return 0.0
+        value = thresholds.get(result.entity_type, thresholds.get("default"))
+        return 0.0 if value is None else value

@@ -1,0 +1,90 @@
+"""The prefilter's windowed search yields exactly what a full ``finditer`` yields.
+
+Patterns of every kind the fallbacks and windows must handle: bounded and unbounded,
+lookaheads and lookbehinds, value groups, case-insensitive scopes, Unicode properties,
+deny-list alternations, and patterns hyperscan cannot compile (a named back reference)
+or Python cannot measure. Texts are generated from a small alphabet so that matches touch,
+overlap and sit at window edges, on long lines and across lines.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import regex
+
+from policy_engine.detection.definitions import REGEX_FLAGS
+from policy_engine.detection.prefilter import Prefilter, finditer, measure
+
+PATTERNS: list[tuple[str, int]] = [
+    (r"\b\d{3}-\d{2}-\d{4}\b", REGEX_FLAGS),
+    (r"(?<![\w-])(?:TCK|tck)-(?P<value>\d{4,8})\b", REGEX_FLAGS),
+    (r"\bSECRET(?:\s+KEY)?\s+ONLY\b", REGEX_FLAGS),
+    (r"(?i)token\s*[:=]\s*(?P<value>[a-z0-9]{6,})", REGEX_FLAGS),
+    (r"ab+c(?=\d{2})", REGEX_FLAGS),
+    (r"(?i:key)[ \t]*=[ \t]*(?-i:[A-Z]\w+)", REGEX_FLAGS),
+    (r"\p{Lu}[\p{Ll}]+ \p{Lu}\w*", REGEX_FLAGS),
+    (r"(?<tag>[a-c])x(?P=tag)", REGEX_FLAGS),  # hyperscan rejects the back reference
+    (r"(\d)\1{3}", REGEX_FLAGS),
+    (r"a.*?z", REGEX_FLAGS),
+    (r"[^\s]+@[^\s]+\.[a-z]{2,}", REGEX_FLAGS | regex.IGNORECASE),
+    (r"(?:^|(?<=\W))(foo|foo bar|bar)(?:(?=\W)|$)", REGEX_FLAGS | regex.IGNORECASE),
+    (r"x{2,}$", REGEX_FLAGS),
+    (r"(?s)BEGIN.{0,40}END", REGEX_FLAGS),
+    (r"\d+(?!\d|-)", REGEX_FLAGS),
+]
+
+ALPHABET = [
+    "a", "b", "c", "x", "z", "k", "K", "e", "y", "=", " ", " ", "\t", "\n", "-", "@", ".",
+    "0", "1", "2", "3", "9", "TCK-", "tck-12345", "SECRET", " KEY", " ONLY", "token:",
+    "Token = ", "abbbc12", "Maria Keller", "foo", "bar", "foo bar", "xxx", "BEGIN", "END",
+    "536-22-8190", "1111", "ops@example.com", "Maria Keller", "SECRET KEY ONLY", "kEy = Abc",
+    "ab tck-1234 ", "foo bar.", "a-c", "bxb", "token=abc123def", "BEGIN x END",
+]  # fmt: skip
+
+
+def spans(matches: object) -> list[tuple[int, int, tuple[int, int] | None]]:
+    out = []
+    for match in matches:  # type: ignore[attr-defined]
+        value = match.span("value") if "value" in match.re.groupindex else None
+        out.append((*match.span(), value))
+    return out
+
+
+@pytest.fixture(scope="module")
+def prefilter() -> Prefilter:
+    return Prefilter(PATTERNS)
+
+
+def test_unsupported_patterns_fall_back_to_full_search(prefilter: Prefilter) -> None:
+    assert prefilter.reaches[7] is None  # named back reference: hyperscan cannot compile it
+    assert measure(r"a{,3}", REGEX_FLAGS) is None  # read differently by Python's parser
+    assert measure(r"(?=\w+)a", REGEX_FLAGS) is None  # unbounded lookahead
+    assert prefilter.windowed >= len(PATTERNS) - 2
+
+
+def test_non_ascii_texts_are_searched_whole(prefilter: Prefilter) -> None:
+    assert prefilter.scan("Grüße von Maria") is None
+    assert prefilter.scan("a\x1cb") is None
+    assert prefilter.scan("plain ascii") is not None
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_windowed_search_equals_full_search(prefilter: Prefilter, seed: int) -> None:
+    rng = random.Random(seed)
+    pieces = [rng.choice(ALPHABET) for _ in range(rng.randint(1, 400))]
+    if seed % 3 == 0:
+        pieces.insert(rng.randrange(len(pieces)), "q" * rng.randint(50, 400))  # long filler
+    if seed % 10 == 0:
+        pieces.insert(rng.randrange(len(pieces)), "ÄÖ")
+    text = "".join(pieces)
+    hits = prefilter.scan(text)
+    if not text.isascii():
+        assert hits is None
+        return
+    assert hits is not None
+    for key, (pattern, flags) in enumerate(PATTERNS):
+        compiled = regex.compile(pattern, flags)
+        windowed = spans(finditer(compiled, text, hits.windowing(key)))
+        assert windowed == spans(compiled.finditer(text)), pattern
