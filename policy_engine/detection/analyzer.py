@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from presidio_analyzer import AnalyzerEngine, RecognizerResult
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpEngine
 from presidio_analyzer.recognizer_registry import RecognizerRegistry
 
@@ -69,12 +69,17 @@ class AnalyzerDetector:
                 | {loaded.definition.entity_type for loaded in detector_set.recognizers}
             )
         )
-        recognizers = [recognizer for _, recognizer in builtins] + yaml_recognizers
+        # Sorted by name: of two results with the same span, type and score, Presidio keeps
+        # the one found first, so this order decides which detector is reported.
+        recognizers = sorted(
+            [recognizer for _, recognizer in builtins] + yaml_recognizers,
+            key=recognizer_name,
+        )
         self._analyzer: AnalyzerEngine | PatternEngine
         if nlp_engine is None:
             self._analyzer = PatternEngine(recognizers, plausible_only=True)
         else:
-            registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[LANGUAGE])
+            registry = OrderedRegistry(recognizers=recognizers, supported_languages=[LANGUAGE])
             self._analyzer = AnalyzerEngine(
                 registry=registry,
                 nlp_engine=nlp_engine,
@@ -155,3 +160,18 @@ class AnalyzerDetector:
             if kept is None or (-span.score, span.detector) < (-kept.score, kept.detector):
                 best[key] = span
         return [best[key] for key in sorted(best)]
+
+
+class OrderedRegistry(RecognizerRegistry):
+    """A registry that hands out its recognizers by name (Presidio's own order comes from
+    a set of objects, so which of two equal results survives would vary between runs)."""
+
+    def get_recognizers(self, *args: Any, **kwargs: Any) -> list[EntityRecognizer]:
+        found: list[EntityRecognizer] = super().get_recognizers(*args, **kwargs)
+        return sorted(found, key=recognizer_name)
+
+
+def recognizer_name(recognizer: EntityRecognizer) -> str:
+    """A recognizer's name (set in ``EntityRecognizer.__init__``)."""
+    name: str = recognizer.name  # type: ignore[has-type]
+    return name

@@ -27,9 +27,13 @@ _HEX_OR_BASE64 = (
     r"(?P<hex>(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{2}){8,}(?![0-9A-Za-z]))"
     r"|(?P<base64>(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-]))"
 )
-_CANDIDATES = regex.compile(_HEX_OR_BASE64 + r"|(?P<url>[^\s%]*(?:%[0-9A-Fa-f]{2}[^\s%]*)+)")
-#: The same without the URL-encoded branch, which needs a "%" (and, tried at every
-#: character, is most of the search's cost): used on texts without one.
+#: A URL-encoded run starts where a stretch without blanks and "%" starts (or where the
+#: search resumes, ``\G``): if it cannot start there it cannot start later in the stretch
+#: either, and trying every character made a long stretch quadratic (100 KB of
+#: ``password=`` and one "%" took minutes).
+URL_RUN = r"(?P<url>(?:(?<![^\s%])|\G)[^\s%]*(?:%[0-9A-Fa-f]{2}[^\s%]*)+)"
+_CANDIDATES = regex.compile(_HEX_OR_BASE64 + "|" + URL_RUN)
+#: The same without the URL-encoded branch, which needs a "%": used on texts without one.
 _CANDIDATES_NO_PERCENT = regex.compile(_HEX_OR_BASE64)
 
 
