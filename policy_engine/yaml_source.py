@@ -6,7 +6,7 @@ loader (:mod:`policy_engine.policy.yaml_load`): both report ``file:line: field '
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,22 @@ def line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
         node = child
         line = node.start_mark.line + 1
     return line
+
+
+def where_in(path: Path, node: yaml.Node | None, loc: Sequence[str | int]) -> str:
+    """``file:line`` of the field at ``loc`` (just ``file`` when no line is known)."""
+    line = line_of(node, loc)
+    return f"{path}:{line}" if line is not None else str(path)
+
+
+def validation_problem(error: Mapping[str, Any]) -> str:
+    """What one pydantic error says is wrong, in the words of a YAML file's author."""
+    kind = error["type"]
+    if kind == "missing":
+        return "missing required field"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def first_duplicate_key(node: yaml.Node) -> tuple[str, int] | None:

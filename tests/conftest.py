@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from policy_engine.settings import Settings
 
 from tests.audit_support import backend, signer  # noqa: F401  (fixtures)
+from tests.local_services import free_port
 from tests.pg_cluster import pg_cluster, postgres_url  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,12 +33,6 @@ TEST_KEYS = f"gateway:{GATEWAY_KEY},auditor:{AUDITOR_KEY},admin:{ADMIN_KEY}"
 def bearer(key: str) -> dict[str, str]:
     """The Authorization header for ``key``."""
     return {"Authorization": f"Bearer {key}"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def in_process_settings(workdir: Path, **overrides: Any) -> Settings:
@@ -160,3 +154,15 @@ def run_cli(
         text=True,
         timeout=300,
     )
+
+
+def assert_no_decision_while_the_log_is_down(http: httpx.Client) -> None:
+    """With the audit store unwritable: /decide answers 503 without a decision, and the
+    service is not ready."""
+    during = http.post("/decide", json={"content": "during the outage"})
+    assert during.status_code == 503
+    assert during.json()["error"] == "audit_unavailable"
+    assert "decision_id" not in during.text
+    ready = http.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["audit_store"] == "not writable"

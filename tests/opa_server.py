@@ -4,7 +4,6 @@ fail: `make test` builds the binary first."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
@@ -13,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT
+from tests.local_services import free_port, unavailable
 
 LOCAL_OPA = ROOT / "var" / "bin" / "opa"
 
@@ -24,10 +23,9 @@ def opa_binary() -> str:
     """The OPA binary; fails under CI=true when there is none, else skips."""
     found = str(LOCAL_OPA) if LOCAL_OPA.is_file() else shutil.which("opa")
     if found is None:
-        message = "no OPA binary: run scripts/ensure-opa.sh (make test does) to build var/bin/opa"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(
+            "no OPA binary: run scripts/ensure-opa.sh (make test does) to build var/bin/opa"
+        )
     return found
 
 

@@ -11,19 +11,15 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.local_services import free_port, unavailable
 
 
 def _binaries() -> Path | None:
@@ -34,10 +30,8 @@ def _binaries() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"PostgreSQL is required under CI=true: {reason}")
-    pytest.skip(f"PostgreSQL not available: {reason} (run scripts/ensure-postgres.sh)")
+def _unavailable(reason: str) -> NoReturn:
+    unavailable(f"PostgreSQL: {reason} (run scripts/ensure-postgres.sh)")
 
 
 class Cluster:
@@ -48,7 +42,7 @@ class Cluster:
         self.root = root
         self.data = root / "data"
         self.sockets = root / "sockets"
-        self.port = _free_port()
+        self.port = free_port()
         self.user = "postgres"
         self._as: list[str] = []
         self._count = 0

@@ -23,7 +23,7 @@ from policy_engine.detection.definitions import (
     LoadedRecognizer,
 )
 from policy_engine.errors import ConfigError
-from policy_engine.yaml_source import format_loc, line_of, load_yaml
+from policy_engine.yaml_source import format_loc, load_yaml, validation_problem, where_in
 
 
 def load_detector_set(directory: Path) -> DetectorSet:
@@ -85,20 +85,13 @@ def _describe_error(
 ) -> str:
     """``file:line: recognizer 'id': field 'x.y': what is wrong``."""
     loc = _strip_tags(tuple(error["loc"]))
-    line = line_of(root, loc)
-    where = f"{path}:{line}" if line is not None else str(path)
+    where = where_in(path, root, loc)
     subject = ""
     field_loc: tuple[str | int, ...] = loc
     if len(loc) >= 2 and loc[0] == "recognizers" and isinstance(loc[1], int):
         subject = f" recognizer {_recognizer_name(data, loc[1])}:"
         field_loc = loc[2:]
-    kind = error["type"]
-    if kind == "missing":
-        problem = "missing required field"
-    elif kind == "extra_forbidden":
-        problem = "unknown field"
-    else:
-        problem = error["msg"].removeprefix("Value error, ")
+    problem = validation_problem(error)
     field = format_loc(field_loc)
     field_part = f" field {field!r}:" if field else ""
     return f"{where}:{subject}{field_part} {problem}"

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from policy_engine.errors import PolicyLoadError
 from policy_engine.policy.yaml_model import YamlCaseFile, YamlPolicy
-from policy_engine.yaml_source import format_loc, line_of, load_yaml
+from policy_engine.yaml_source import format_loc, load_yaml, validation_problem, where_in
 
 #: YAML test-case files end with this (before the suffix); other YAML files are policies.
 CASE_SUFFIXES = ("_test.yaml", "_test.yml")
@@ -49,15 +49,8 @@ def _parse(path: Path, text: str, model: type[Model]) -> Model:
 
 def _describe(path: Path, node: yaml.Node | None, error: Any) -> str:
     loc = tuple(part for part in error["loc"] if not _is_tag(part))
-    line = line_of(node, loc)
-    where = f"{path}:{line}" if line is not None else str(path)
-    kind = error["type"]
-    if kind == "missing":
-        problem = "missing required field"
-    elif kind == "extra_forbidden":
-        problem = "unknown field"
-    else:
-        problem = str(error["msg"]).removeprefix("Value error, ")
+    where = where_in(path, node, loc)
+    problem = validation_problem(error)
     field = format_loc(loc)
     return f"{where}: field {field!r}: {problem}" if field else f"{where}: {problem}"
 

@@ -17,7 +17,14 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import GATEWAY_KEY, Server, bearer, run_cli, start_server
+from tests.conftest import (
+    GATEWAY_KEY,
+    Server,
+    assert_no_decision_while_the_log_is_down,
+    bearer,
+    run_cli,
+    start_server,
+)
 
 PROMPTS = [
     "Summarize the release notes for version 4.2.",
@@ -145,13 +152,7 @@ def test_audit_store_outage_answers_503_and_recovers_by_itself(tmp_path: Path) -
             )
             try:
                 assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-                during = http.post("/decide", json={"content": "during the outage"})
-                assert during.status_code == 503
-                assert during.json()["error"] == "audit_unavailable"
-                assert "decision_id" not in during.text
-                ready = http.get("/readyz")
-                assert ready.status_code == 503
-                assert ready.json()["checks"]["audit_store"] == "not writable"
+                assert_no_decision_while_the_log_is_down(http)
             finally:
                 assert holder.stdin is not None
                 holder.stdin.close()  # the lock holder rolls back and exits

@@ -11,7 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import GATEWAY_KEY, bearer, run_cli, start_server
+from tests.conftest import (
+    GATEWAY_KEY,
+    assert_no_decision_while_the_log_is_down,
+    bearer,
+    run_cli,
+    start_server,
+)
 from tests.pg_cluster import Cluster, _binaries, _unavailable
 
 
@@ -43,13 +49,7 @@ def test_postgres_outage_answers_503_and_recovers_by_itself(
             assert before.status_code == 200, before.text
 
             own_cluster.stop()
-            during = http.post("/decide", json={"content": "during the outage"})
-            assert during.status_code == 503
-            assert during.json()["error"] == "audit_unavailable"
-            assert "decision_id" not in during.text
-            ready = http.get("/readyz")
-            assert ready.status_code == 503
-            assert ready.json()["checks"]["audit_store"] == "not writable"
+            assert_no_decision_while_the_log_is_down(http)
             assert http.get("/healthz").status_code == 200  # alive, just not ready
 
             own_cluster.resume()
