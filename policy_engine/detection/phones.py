@@ -9,6 +9,13 @@ part of its candidate. :func:`plausible_phone_results` therefore skips candidate
 fewer than seven digits without parsing them, and otherwise gives the recognizer's own
 results (same spans, scores, explanations).
 
+It also parses each candidate for fewer regions. Results of all regions are merged, and a
+result contained in another of the same score is dropped, the first region's one kept. So
+once a region has matched a whole candidate, what a later region finds in that candidate is
+dropped anyway, and that region moves on past the candidate either way (see below): the
+later regions skip it. Each span found is also parsed once for its region code, not once
+per region that found it.
+
 Skipping is exact: a candidate is libphonenumber's greedy match of digit groups and
 separators, so a later candidate that starts inside a skipped one ends where it ends and
 holds fewer digits still; the search resumes after it either way. A candidate that the
@@ -17,6 +24,11 @@ candidate starting in the extension's digits could go on past it) is never skipp
 difference remains by design: the matcher gives up after 65,535 rejected candidates in a
 text, and skipped candidates are not counted, so a huge text is searched further than
 before (never less).
+
+A candidate matched whole by an earlier region is skipped under the same conditions (not
+trimmed, no extension): a later region's match inside it ends inside it, the candidates
+after that match start inside it and so end where it ends, and the search resumes at its
+end, where the earlier region's resumed.
 """
 
 from __future__ import annotations
@@ -54,38 +66,40 @@ class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
         self._cache = cache
 
     def _find(self, index: int) -> Any:
-        # libphonenumber's _find, plus the skip and the caches (marked below).
+        # libphonenumber's _find, plus the skips and the caches (marked below).
         found = self._candidate(index)
         while self._max_tries > 0 and found is not None:
-            start, candidate, few_digits = found
+            start, candidate, plain, few_digits = found
             candidate_len = len(candidate)
-            if not few_digits and candidate_len >= self._min_candidate_length:  # skip
+            matched_whole = ("whole", start) in self._cache
+            if not few_digits and not matched_whole and candidate_len >= self._min_candidate_length:
                 extracted = self._cached_extract(candidate, start)  # cache
                 if extracted is not None:
+                    whole = (extracted.start, extracted.end) == (start, start + candidate_len)
+                    if plain and whole:
+                        self._cache["whole", start] = True  # later regions skip it
                     return extracted
                 self._max_tries -= 1
             index = start + candidate_len
             found = self._candidate(index)
         return None
 
-    def _candidate(self, index: int) -> tuple[int, str, bool] | None:
-        """The next candidate from ``index``: start, text (trimmed at a second number) and
-        whether it has too few digits to skip; the same for every region, so cached."""
+    def _candidate(self, index: int) -> tuple[int, str, bool, bool] | None:
+        """The next candidate from ``index``: start, text (trimmed at a second number),
+        whether it is plain (neither trimmed nor with an extension) and whether it is plain
+        with too few digits; the same for every region, so cached."""
         key = ("candidate", index)
         if key in self._cache:
-            cached: tuple[int, str, bool] | None = self._cache[key]
+            cached: tuple[int, str, bool, bool] | None = self._cache[key]
             return cached
         match = _CANDIDATE.search(self.text, index)
         found = None
         if match is not None:
             untrimmed = match.group()
             candidate = self._trim_after_first_match(_SECOND_NUMBER_START, untrimmed)
-            few_digits = (
-                candidate == untrimmed
-                and match.lastindex is None  # no extension ("ext. 12")
-                and sum(ch.isdigit() for ch in candidate) < MIN_PHONE_DIGITS
-            )
-            found = (match.start(), candidate, few_digits)
+            plain = candidate == untrimmed and match.lastindex is None  # no "ext. 12"
+            few_digits = plain and sum(ch.isdigit() for ch in candidate) < MIN_PHONE_DIGITS
+            found = (match.start(), candidate, plain, few_digits)
         self._cache[key] = found
         return found
 
@@ -123,13 +137,28 @@ def plausible_phone_results(recognizer: PhoneRecognizer, text: str) -> list[Reco
     """``recognizer.analyze(text)`` minus the numbers with fewer than seven digits."""
     results = []
     cache: dict[Any, Any] = {}  # candidates by search index, outcomes by candidate
+    parsed_regions: dict[tuple[int, int], tuple[bool, Any]] = {}  # span → (parses, region)
+    seen: set[tuple[int, int]] = set()
     for region in recognizer.supported_regions:
         matcher = _PlausibleMatcher(text, region, recognizer.leniency or 0, cache)
         for match in matcher:
-            try:
-                parsed = phonenumbers.parse(text[match.start : match.end])
-                region = phonenumbers.region_code_for_number(parsed)
-            except NumberParseException:
-                pass
-            results.append(recognizer._get_recognizer_result(match, text, region, None))  # type: ignore[no-untyped-call]
+            span = (match.start, match.end)
+            if span not in parsed_regions:
+                parsed_regions[span] = _number_region(text[match.start : match.end])
+            # The recognizer's own quirk, kept: a span that does not parse is explained
+            # with the region of the last span that did (or the matcher's).
+            parses, number_region = parsed_regions[span]
+            if parses:
+                region = number_region
+            if span not in seen:  # a later duplicate would be dropped: build only the first
+                seen.add(span)
+                results.append(recognizer._get_recognizer_result(match, text, region, None))  # type: ignore[no-untyped-call]
     return list(EntityRecognizer.remove_duplicates(results))
+
+
+def _number_region(raw: str) -> tuple[bool, Any]:
+    """Whether ``raw`` parses without a default region, and then its number's region."""
+    try:
+        return True, phonenumbers.region_code_for_number(phonenumbers.parse(raw))
+    except NumberParseException:
+        return False, None
