@@ -119,6 +119,7 @@ def build_engine(settings: Settings | None = None) -> Engine:
         settings.detectors_dir,
         backend=settings.detection_backend,
         cache_size=settings.finding_cache_size,
+        compiled_cache_dir=settings.compiled_cache_dir,
     )
     digester = Digester(load_or_create_key(settings.hmac_key_file))
     audit_store = build_audit_store(settings)

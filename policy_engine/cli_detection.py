@@ -129,7 +129,9 @@ def scan(
         units = parse_request(body).segments_to_scan()
         settings = load_settings()
         detector = build_detector(
-            settings.detectors_dir, backend=backend or settings.detection_backend
+            settings.detectors_dir,
+            backend=backend or settings.detection_backend,
+            compiled_cache_dir=settings.compiled_cache_dir,
         )
         explainer = getattr(detector, "explain", None)
         if explain and explainer is None:

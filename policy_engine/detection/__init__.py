@@ -31,6 +31,7 @@ from policy_engine.errors import ConfigError
 
 if TYPE_CHECKING:
     from policy_engine.detection.patterns_detector import PatternDetector
+    from policy_engine.detection.prefilter_store import PrefilterStore
     from policy_engine.detection.presidio_detector import PresidioDetector
     from policy_engine.ports import Detector
 
@@ -48,32 +49,39 @@ __all__ = [
 ]
 
 
-def _presidio(detector_set: DetectorSet) -> Detector:
+def _presidio(detector_set: DetectorSet, store: PrefilterStore | None) -> Detector:
     from policy_engine.detection.presidio_detector import PresidioDetector
 
-    return PresidioDetector(detector_set)
+    return PresidioDetector(detector_set, store=store)
 
 
-def _patterns(detector_set: DetectorSet) -> Detector:
+def _patterns(detector_set: DetectorSet, store: PrefilterStore | None) -> Detector:
     from policy_engine.detection.patterns_detector import PatternDetector
 
-    return PatternDetector(detector_set)
+    return PatternDetector(detector_set, store=store)
 
 
-#: Detection backends by name (``PE_DETECTION_BACKEND``).
-BACKENDS: dict[str, Callable[[DetectorSet], Detector]] = {
+#: Detection backends by name (``PE_DETECTION_BACKEND``), each built from a detector set
+#: and where to keep its compiled prefilter (None: compile it every time).
+BACKENDS: dict[str, Callable[[DetectorSet, PrefilterStore | None], Detector]] = {
     "presidio": _presidio,
     "patterns": _patterns,
 }
 
 
 def build_detector(
-    detectors_dir: Path, backend: str = "presidio", *, cache_size: int = 0
+    detectors_dir: Path,
+    backend: str = "presidio",
+    *,
+    cache_size: int = 0,
+    compiled_cache_dir: Path | None = None,
 ) -> Detector:
     """Load and validate ``detectors_dir`` and build the named backend on it.
 
     With ``cache_size`` > 0 the detector answers repeated texts from a
     :class:`~.cache.FindingCache` of that many entries, keyed by the detector revision.
+    With ``compiled_cache_dir``, the compiled pattern prefilter is kept there and reused
+    by the next start (:class:`~.prefilter_store.PrefilterStore`).
     """
     try:
         factory = BACKENDS[backend]
@@ -82,7 +90,12 @@ def build_detector(
             f"detection backend {backend!r}: unknown; choose one of {', '.join(sorted(BACKENDS))}"
         ) from None
     detector_set = load_detector_set(detectors_dir)
-    detector = factory(detector_set)
+    store = None
+    if compiled_cache_dir is not None:
+        from policy_engine.detection.prefilter_store import PrefilterStore
+
+        store = PrefilterStore(compiled_cache_dir)
+    detector = factory(detector_set, store)
     if cache_size <= 0:
         return detector
     from policy_engine.detection.cache import CachedDetector, FindingCache, detector_revision

@@ -28,6 +28,7 @@ from policy_engine.detection.evasion import scan
 from policy_engine.detection.explain import ExplainedSpan, explanation_fields
 from policy_engine.detection.pattern_engine import PatternEngine
 from policy_engine.detection.plausibility import filter_implausible
+from policy_engine.detection.prefilter_store import PrefilterStore
 from policy_engine.detection.recognizers import build_recognizer
 from policy_engine.errors import DetectionError
 from policy_engine.models import Category, DetectedSpan
@@ -49,6 +50,7 @@ class AnalyzerDetector:
         detector_set: DetectorSet,
         nlp_engine: NlpEngine | None,
         with_ner: bool,
+        store: PrefilterStore | None = None,
     ) -> None:
         self.backend = backend
         self.detector_set = detector_set
@@ -77,7 +79,7 @@ class AnalyzerDetector:
         )
         self._analyzer: AnalyzerEngine | PatternEngine
         if nlp_engine is None:
-            self._analyzer = PatternEngine(recognizers, plausible_only=True)
+            self._analyzer = PatternEngine(recognizers, plausible_only=True, store=store)
         else:
             registry = OrderedRegistry(recognizers=recognizers, supported_languages=[LANGUAGE])
             self._analyzer = AnalyzerEngine(

@@ -32,6 +32,7 @@ from policy_engine.detection import presidio_patterns
 from policy_engine.detection.context import find_context_word
 from policy_engine.detection.phones import plausible_phone_results
 from policy_engine.detection.prefilter import Prefilter
+from policy_engine.detection.prefilter_store import PrefilterStore
 from policy_engine.detection.recognizers import YamlPatternRecognizer
 
 _ID = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
@@ -46,7 +47,13 @@ MIN_SCORE_WITH_CONTEXT = 0.4
 class PatternEngine:
     """Runs pattern recognizers over a text like ``AnalyzerEngine.analyze`` would."""
 
-    def __init__(self, recognizers: Sequence[EntityRecognizer], *, plausible_only: bool) -> None:
+    def __init__(
+        self,
+        recognizers: Sequence[EntityRecognizer],
+        *,
+        plausible_only: bool,
+        store: PrefilterStore | None = None,
+    ) -> None:
         self._recognizers = list(recognizers)
         self._plausible_only = plausible_only
         self._by_id = {recognizer.id: recognizer for recognizer in self._recognizers}
@@ -64,7 +71,7 @@ class PatternEngine:
                 continue
             self._keys[recognizer.id] = list(range(len(sources), len(sources) + len(found)))
             sources.extend(found)
-        self._prefilter = Prefilter(sources)
+        self._prefilter = Prefilter(sources, store)
 
     def analyze(
         self,

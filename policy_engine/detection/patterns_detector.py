@@ -14,16 +14,24 @@ from __future__ import annotations
 
 from policy_engine.detection.analyzer import LANGUAGE, AnalyzerDetector
 from policy_engine.detection.definitions import DetectorSet
+from policy_engine.detection.prefilter_store import PrefilterStore
 from policy_engine.detection.tokens import RegexTokenNlpEngine
 
 
 class PatternDetector(AnalyzerDetector):
     """Same recognizers and detector ids as the presidio backend, minus named entities."""
 
-    def __init__(self, detector_set: DetectorSet, *, reference: bool = False) -> None:
+    def __init__(
+        self,
+        detector_set: DetectorSet,
+        *,
+        reference: bool = False,
+        store: PrefilterStore | None = None,
+    ) -> None:
         super().__init__(
             backend="patterns",
             detector_set=detector_set,
             nlp_engine=RegexTokenNlpEngine(LANGUAGE) if reference else None,
             with_ner=False,
+            store=store,
         )

@@ -42,6 +42,8 @@ from typing import Any
 import hyperscan
 import regex
 
+from policy_engine.detection.prefilter_store import Compiled, PrefilterStore
+
 #: Characters of a text that Python's ``\\s`` matches and hyperscan's does not.
 _UNSAFE_ASCII = regex.compile(r"[\x1c-\x1f]")
 #: Unicode property escapes (``\\p{Lu}``): measured as any character.
@@ -351,25 +353,30 @@ class Hits:
 class Prefilter:
     """A hyperscan database of many regexes, each known by its index in ``patterns``."""
 
-    def __init__(self, patterns: Sequence[tuple[str, int]]) -> None:
+    def __init__(
+        self, patterns: Sequence[tuple[str, int]], store: PrefilterStore | None = None
+    ) -> None:
+        """Measure and compile ``patterns``; with a ``store``, take both from it when it
+        has them and put them there when it has not."""
         #: Per pattern: its reach, None when it searches whole texts.
         self.reaches: list[Reach | None]
         #: Per pattern: a regex for a character it cannot consume, forwards and backwards.
         self.stops: list[tuple[regex.Pattern[str], regex.Pattern[str]] | None]
-        reaches = [measure(pattern, flags) for pattern, flags in patterns]
-        chosen = [
-            (key, _hs_source(pattern), _hs_flags(flags))
-            for key, ((pattern, flags), reach) in enumerate(zip(patterns, reaches, strict=True))
-            if reach is not None and not _BACK_REFERENCE.search(pattern)
-        ]
-        self._database: Any = None
-        try:
-            self._database = _database(chosen)
-        except hyperscan.error:  # one of them does not compile: leave those out
-            chosen = [entry for entry in chosen if _compiles(entry[1], entry[2])]
-            self._database = _database(chosen)
-        kept = {key for key, _, _ in chosen}
-        self.reaches = [reach if key in kept else None for key, reach in enumerate(reaches)]
+        key = store.key(patterns) if store is not None else ""
+        stored = store.load(key) if store is not None else None
+        if stored is not None and len(stored.reaches) == len(patterns):
+            self.reaches = [
+                Reach(*reach) if reach is not None else None for reach in stored.reaches
+            ]
+            self._database: Any = stored.database
+        else:
+            self.reaches, self._database = _compile(patterns)
+            if store is not None:
+                reaches = [
+                    [r.longest, r.ahead, r.consumed] if r is not None else None
+                    for r in self.reaches
+                ]
+                store.save(key, Compiled(reaches, self._database))
         self.stops = [_stops(r.consumed) if r is not None else None for r in self.reaches]
         self._local = threading.local()
 
@@ -395,6 +402,23 @@ class Prefilter:
             text.encode("ascii"), match_event_handler=on_match, scratch=_scratch(self)
         )
         return Hits(text, ends, self)
+
+
+def _compile(patterns: Sequence[tuple[str, int]]) -> tuple[list[Reach | None], Any]:
+    """Each pattern's reach (None: searched whole) and the database of the windowed ones."""
+    reaches = [measure(pattern, flags) for pattern, flags in patterns]
+    chosen = [
+        (key, _hs_source(pattern), _hs_flags(flags))
+        for key, ((pattern, flags), reach) in enumerate(zip(patterns, reaches, strict=True))
+        if reach is not None and not _BACK_REFERENCE.search(pattern)
+    ]
+    try:
+        database = _database(chosen)
+    except hyperscan.error:  # one of them does not compile: leave those out
+        chosen = [entry for entry in chosen if _compiles(entry[1], entry[2])]
+        database = _database(chosen)
+    kept = {key for key, _, _ in chosen}
+    return [reach if key in kept else None for key, reach in enumerate(reaches)], database
 
 
 def _stops(consumed: str) -> tuple[regex.Pattern[str], regex.Pattern[str]]:

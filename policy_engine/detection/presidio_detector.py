@@ -25,6 +25,7 @@ from policy_engine.detection.definitions import DetectorSet
 from policy_engine.detection.ner_pipeline import reduce_pipeline
 from policy_engine.detection.ner_stage import NerStage, merge_stage_spans
 from policy_engine.detection.patterns_detector import PatternDetector
+from policy_engine.detection.prefilter_store import PrefilterStore
 from policy_engine.errors import ConfigError
 from policy_engine.models import DetectedSpan
 from policy_engine.ports import detect_in_stages
@@ -83,9 +84,15 @@ class PresidioDetector:
     stages = (PATTERNS_STAGE, NER_STAGE)
     skipped_entities: tuple[str, ...] = ()
 
-    def __init__(self, detector_set: DetectorSet, *, model_name: str = DEFAULT_MODEL) -> None:
+    def __init__(
+        self,
+        detector_set: DetectorSet,
+        *,
+        model_name: str = DEFAULT_MODEL,
+        store: PrefilterStore | None = None,
+    ) -> None:
         self.detector_set = detector_set
-        self.patterns = PatternDetector(detector_set)
+        self.patterns = PatternDetector(detector_set, store=store)
         self.ner = NerStage(detector_set, load_spacy_engine(model_name))
         self.entity_types: tuple[str, ...] = tuple(
             sorted(set(self.patterns.entity_types) | set(self.ner.entity_types))
