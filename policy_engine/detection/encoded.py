@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import regex
@@ -33,8 +35,12 @@ _HEX_OR_BASE64 = (
 #: ``password=`` and one "%" took minutes).
 URL_RUN = r"(?P<url>(?:(?<![^\s%])|\G)[^\s%]*(?:%[0-9A-Fa-f]{2}[^\s%]*)+)"
 _CANDIDATES = regex.compile(_HEX_OR_BASE64 + "|" + URL_RUN)
-#: The same without the URL-encoded branch, which needs a "%": used on texts without one.
-_CANDIDATES_NO_PERCENT = regex.compile(_HEX_OR_BASE64)
+#: The same without the URL-encoded branch, which needs a "%": used on texts without one,
+#: and only inside :data:`_RUNS` (stdlib ``re``: four times faster here than ``regex``).
+_HEX_OR_BASE64_RE = re.compile(_HEX_OR_BASE64)
+#: Stretches a hex or base64 match lies in: it consumes only these characters, at least 16.
+#: A stretch is maximal, so the characters around it satisfy both branches' lookarounds.
+_RUNS = re.compile(r"[A-Za-z0-9+/_=-]{16,}")
 
 
 @dataclass(frozen=True)
@@ -49,12 +55,9 @@ class Payload:
 
 def find_payloads(text: str) -> list[Payload]:
     """Decodable runs of ``text`` in order, within the bounds of this module."""
-    if not _maybe_encoded(text):
-        return []
     payloads: list[Payload] = []
     budget = MAX_DECODED_CHARS
-    candidates = _CANDIDATES if "%" in text else _CANDIDATES_NO_PERCENT
-    for tried, match in enumerate(candidates.finditer(text)):
+    for tried, match in enumerate(candidates(text)):
         if tried >= MAX_CANDIDATES:
             break
         run = match.group()
@@ -71,9 +74,17 @@ def find_payloads(text: str) -> list[Payload]:
     return payloads
 
 
-def _maybe_encoded(text: str) -> bool:
-    """Cheap pre-check: a run of 16 base64/hex characters or a percent escape."""
-    return "%" in text or regex.search(r"[A-Za-z0-9+/_=-]{16}", text) is not None
+def candidates(text: str) -> Iterator[re.Match[str] | regex.Match[str]]:
+    """``_CANDIDATES.finditer(text)``: the same matches in the same order.
+
+    Without a "%" there is no URL-encoded run, and every hex or base64 match lies inside
+    one of :data:`_RUNS`: searching those stretches alone finds the same matches.
+    """
+    if "%" in text:
+        yield from _CANDIDATES.finditer(text)
+        return
+    for stretch in _RUNS.finditer(text):
+        yield from _HEX_OR_BASE64_RE.finditer(text, stretch.start(), stretch.end())
 
 
 def _decode(kind: str, run: str) -> str | None:

@@ -35,3 +35,17 @@ def test_a_long_stretch_with_one_percent_sign_is_decoded_once() -> None:
     text = "password=" * 2000 + " %41%42%43%44%45%46"
     payloads = encoded.find_payloads(text)
     assert [(p.encoding, p.text) for p in payloads] == [("url", "ABCDEF")]
+
+
+RUN_PIECES = [
+    "Zm9vYmFy", "QUJDREVGR0hJSktMTU5PUA==", "0f1e2d3c4b5a6978", "deadBEEF", "==", "=", "-",
+    "_", "+", "/", " ", "\n", ".", ",", "é", "a", "Z", "9", "ghp_8fK2mQ9xLr4TvB7n",
+]  # fmt: skip
+
+
+def test_without_a_percent_sign_the_stretch_search_finds_the_same_candidates() -> None:
+    rng = random.Random(5)
+    for _ in range(3000):
+        text = "".join(rng.choice(RUN_PIECES) for _ in range(rng.randint(0, 30)))
+        fast = [(m.lastgroup, m.start(), m.end()) for m in encoded.candidates(text)]
+        assert fast == matches(encoded._CANDIDATES, text), text
