@@ -149,8 +149,7 @@ def score_line(line: str, *, in_block: bool = False) -> float:
         score += 0.5
     if in_block and line[:1] in (" ", "\t"):
         score += 1.0
-    nonspace = [ch for ch in stripped if not ch.isspace()]
-    symbol_share = sum(ch in _SYMBOLS for ch in nonspace) / len(nonspace)
+    symbol_share = _symbol_share(stripped)
     if symbol_share >= 0.25:
         score += 2.0
     elif symbol_share >= 0.12:
@@ -163,6 +162,13 @@ def score_line(line: str, *, in_block: bool = False) -> float:
     if _BULLET.match(stripped) and not in_block:
         score -= 1.5
     return score
+
+
+def _symbol_share(stripped: str) -> float:
+    """The share of code symbols among the non-blank characters of a non-blank line
+    (counted in C: one ``count`` per symbol; ``split`` drops what ``isspace`` calls blank)."""
+    nonblank = len("".join(stripped.split()))
+    return sum(stripped.count(symbol) for symbol in _SYMBOLS) / nonblank
 
 
 def _is_comment(stripped: str) -> bool:

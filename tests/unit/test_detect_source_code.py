@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from policy_engine.detection.source_code import (
+    _SYMBOLS,
     CodeHeuristic,
     SourceCodeRecognizer,
+    _symbol_share,
     find_code_spans,
     score_line,
 )
@@ -212,3 +216,14 @@ def test_recognizer_reports_spans_with_its_scores() -> None:
         ("SOURCE_CODE", 0.5),
     ]
     assert recognizer.analyze(PYTHON, ["PERSON"]) == []
+
+
+def test_symbol_share_counts_like_a_character_walk() -> None:
+    rng = random.Random(3)
+    alphabet = list("ab{}[]();=<>+*/%&|!^~\\$ \t\u00a0\u2003\u3000.,x1é")
+    for _ in range(2000):
+        line = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))).strip()
+        if not line:
+            continue
+        nonspace = [ch for ch in line if not ch.isspace()]
+        assert _symbol_share(line) == sum(ch in _SYMBOLS for ch in nonspace) / len(nonspace)
