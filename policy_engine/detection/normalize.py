@@ -2,11 +2,15 @@
 """A normalized view of a text for detection, with a map back to the original offsets.
 
 People who want sensitive data to slip past the engine disguise it. :func:`normalize`
-undoes the common disguises before detection, in three passes:
+undoes the common disguises before detection, in these passes:
 
 0. **Terminal colours** (only where the text has an ESC character): ANSI escape
    sequences (``\\x1b[93m``) are removed, so a key pasted from a coloured terminal is
    seen as the terminal shows it.
+   **HTML character references** (only where the text has ``&...;``): decimal, hex and
+   named references (``&#64;``, ``&#x34;``, ``&quot;``) become the characters a browser
+   shows (:func:`html.unescape`, one level: ``&amp;#64;`` becomes ``&#64;``), so
+   ``j.doe&#64;example.com`` is an e-mail address; unknown names are left as they are.
 1. **Unicode** (only where the text has non-ASCII characters): NFKC per character
    (full-width digits become ASCII digits, ligatures split), zero-width, bidi and other
    format characters (Unicode category Cf) and combining marks (Mn) removed, Cyrillic and
@@ -28,6 +32,8 @@ cannot rule it out), and returns itself with the identity map.
 from __future__ import annotations
 
 import bisect
+import html
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
@@ -58,6 +64,7 @@ _DIGIT_WORDS = {
 }  # fmt: skip
 
 _ANSI_ESCAPE = regex.compile(r"\x1b(?:\[[0-?]{0,32}[ -/]{0,8}[@-~]|[@-Z\\-_])")
+_HTML_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _NON_ASCII = regex.compile(r"[^\x00-\x7f]")
 _WORD_WITH_NON_ASCII = regex.compile(r"\w*[^\x00-\x7f][\w\p{Mn}\p{Cf}]*")
 _DIGIT_WORD = "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True))
@@ -164,6 +171,10 @@ def normalize(text: str) -> NormalizedView:
         )
         if offset_map.pieces:
             maps.append(offset_map)
+    if "&" in text and ";" in text:
+        text, offset_map = _rewrite(text, _html_replacements(text))
+        if offset_map.pieces:
+            maps.append(offset_map)
     if not text.isascii():
         text, offset_map = _rewrite(text, _unicode_replacements(text))
         if offset_map.pieces:
@@ -190,6 +201,15 @@ def _rewrite(text: str, replacements: list[tuple[int, int, str]]) -> tuple[str, 
         cursor = end
     out.append(text[cursor:])
     return "".join(out), offset_map
+
+
+def _html_replacements(text: str) -> list[tuple[int, int, str]]:
+    replacements = []
+    for match in _HTML_REFERENCE.finditer(text):
+        new = html.unescape(match.group())
+        if new != match.group():
+            replacements.append((match.start(), match.end(), new))
+    return replacements
 
 
 def _unicode_replacements(text: str) -> list[tuple[int, int, str]]:

@@ -56,6 +56,12 @@ def hits(detector: PatternDetector, text: str) -> list[tuple[str, str, str | Non
             "CLASSIFICATION_MARKING",
         ),
         ("C\u043eNFIDENTIAL", "CLASSIFICATION_MARKING"),  # Cyrillic o
+        ("j.doe&#64;example.com", "EMAIL_ADDRESS"),  # HTML character references
+        ("j.doe&commat;example&period;com", "EMAIL_ADDRESS"),
+        ("&#52;&#x31;11 1111 1111 1111", "CREDIT_CARD"),
+        ("536&#45;22&#x2D;8726", "US_SSN"),
+        ("&#x41;KIAZ7QW3RT5LM2XNB4Y", "AWS_ACCESS_KEY"),
+        ("&#1040;KIAZ7QW3RT5LM2XNB4Y", "AWS_ACCESS_KEY"),  # a reference to a Cyrillic A
     ],
 )
 def test_disguised_value_is_found_at_its_original_span(
@@ -132,3 +138,12 @@ def test_prose_numbers_are_left_alone(detector: PatternDetector) -> None:
     text = "We sold 10 20 30 boxes in 2024-01-02, version 1.2.3, ticket 5 of 9."
     assert normalize(text).text == text
     assert hits(detector, text) == []
+
+
+def test_html_references_map_back_and_unknown_ones_stay() -> None:
+    text = "R&D; Q&amp;A &bogus; &#64;x"
+    view = normalize(text)
+    assert view.text == "R&D; Q&A &bogus; @x"
+    at = view.text.index("@")
+    assert view.original_span(at, at + 2) == (text.index("&#64;"), len(text))
+    assert normalize("no references & here; none").changed is False
