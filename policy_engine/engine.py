@@ -279,8 +279,10 @@ class Engine:
 
         They need not when the decision fails closed already, or when the findings so far
         force on_prem_only and a probe shows that the later stages' entity types could not
-        change the answer either: the policy, given every one of those types in every
-        scanned text as well, returns the same segment, exclusions and obligations.
+        change the answer either: the policy, given the findings so far and every one of
+        those types in every scanned text, each as often as no request can be and with
+        score 1 (:func:`with_possible_findings`), returns the same segment, exclusions and
+        obligations.
         """
         if failures:
             rules = ", ".join(sorted({r.rule for r in failures}))
@@ -339,17 +341,29 @@ class Engine:
         return audited
 
 
+#: The count every finding has in a probe: more than any request can hold (a finding's count
+#: is at most the characters scanned, and requests are bounded far below this).
+PROBE_COUNT = 1_000_000_000
+
+
 def with_possible_findings(
     policy_input: dict[str, Any], entity_types: list[str], units: list[ScanUnit]
 ) -> dict[str, Any]:
-    """``policy_input`` as if each of ``entity_types`` had been found in every scanned text,
-    as often as it has characters (more than any detector can report) and with score 1."""
-    characters = int(policy_input["content"]["characters"])
+    """``policy_input`` at its most: each finding so far, and each of ``entity_types`` found
+    in every scanned text as well, with :data:`PROBE_COUNT` matches of score 1.
+
+    Nothing a later stage reports, and no count or score it raises, goes beyond this
+    input, so a policy that only gets stricter with more findings answers the real input
+    with later findings between its answers to ``policy_input`` and to this one. The
+    probe depends only on which findings there are (not on how many, nor on the text's
+    length), so probes of like prompts are one entry of the policy result cache.
+    """
+    most = {"count": PROBE_COUNT, "max_score": 1.0}
     added = [
         Finding(
             type=entity_type,
             category="pii",
-            count=max(1, characters),
+            count=PROBE_COUNT,
             max_score=1.0,
             spans=[],
             detector="probe",
@@ -361,7 +375,7 @@ def with_possible_findings(
     ]
     return {
         **policy_input,
-        "findings": [*policy_input["findings"], *added],
+        "findings": [*({**f, **most} for f in policy_input["findings"]), *added],
         "entity_types": sorted({*policy_input["entity_types"], *entity_types}),
         "categories": sorted({*policy_input["categories"], *(["pii"] if added else [])}),
     }

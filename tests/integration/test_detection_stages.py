@@ -19,8 +19,10 @@ from policy_engine.audit import SQLiteAuditStore
 from policy_engine.detection.cache import CachedDetector, FindingCache
 from policy_engine.detection.ner_stage import NerStage
 from policy_engine.detection.presidio_detector import PresidioDetector
-from policy_engine.models import DetectedSpan
+from policy_engine.engine import PROBE_COUNT, with_possible_findings
+from policy_engine.models import DetectedSpan, ScanUnit
 from policy_engine.policy import EmbeddedEvaluator, load_policy_set
+from policy_engine.policy.cache import CachedEvaluator
 from tests.conftest import ROOT, in_process_settings
 
 SECRET_AND_NAME = "Laura Bennett said the key AKIAQ3EGRTXN4KDH7ZPM works for staging."
@@ -119,6 +121,82 @@ def test_ner_runs_when_names_could_still_change_the_answer(engine: Engine, tmp_p
     assert secret_only.detection is not None
     assert secret_only.detection.stages == ["patterns", "ner"]
     assert secret_only.obligations == []
+
+
+MANY_SECRETS_OBLIGATION = """package segmentation.rules.many
+
+import rego.v1
+
+obligations contains "review:many-secrets" if {
+	counts := [f.count | some f in input.findings; f.category == "secret"]
+	sum(counts) >= 3
+}
+"""
+
+
+def test_the_probe_takes_every_finding_at_its_most(engine: Engine, tmp_path: Path) -> None:
+    """A count threshold the findings so far do not reach keeps NER running: the probe
+    cannot tell what a later stage might add, so it assumes the most."""
+    policies = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", policies)
+    (policies / "many.rego").write_text(MANY_SECRETS_OBLIGATION)
+    policy_set = load_policy_set(policies, {"catalog": engine.catalog.policy_data()})
+    with Engine(
+        detector=engine.detector,
+        evaluator=EmbeddedEvaluator(policy_set),
+        catalog=engine.catalog,
+        audit_store=SQLiteAuditStore(tmp_path / "audit.db"),
+        digester=engine.digester,
+    ) as many:
+        decision = many.decide({"content": SECRET_AND_NAME})
+    assert decision.segment is Segment.ON_PREM_ONLY
+    assert decision.obligations == []  # one secret: below the threshold
+    assert decision.detection is not None
+    assert decision.detection.stages == ["patterns", "ner"]
+
+
+def test_probes_of_like_prompts_share_one_policy_evaluation(engine: Engine) -> None:
+    """The probe does not depend on counts or the text's length: a prompt with the same
+    kinds of findings as an earlier one is probed from the policy result cache."""
+    evaluator = engine.evaluator
+    assert isinstance(evaluator, CachedEvaluator)
+    engine.decide({"content": "The key AKIAQ3EGRTXN4KDH7ZPM works for staging."})
+    hits = evaluator.hits
+    other = engine.decide(
+        {
+            "content": "Rotate AKIAZ7QW3RT5LM2XNB4Y and AKIAQ3TR7ZK2M5WX9BLD before the audit"
+            " next week, and tell the platform team when both are done."
+        }
+    )
+    assert other.detection is not None and other.detection.stages == ["patterns"]
+    assert [(f.type, f.count) for f in other.findings] == [("AWS_ACCESS_KEY", 2)]
+    assert evaluator.hits == hits + 1  # the probe; the real input (count 2) is new
+
+
+def test_the_probe_input_is_the_most_later_stages_could_make_it() -> None:
+    unit = ScanUnit(text="x" * 50, message=0)
+    real = {
+        "context": {"application": "bot"},
+        "findings": [
+            {"type": "US_SSN", "category": "pii", "count": 2, "max_score": 0.6, "detector": "d"}
+        ],
+        "entity_types": ["US_SSN"],
+        "categories": ["pii"],
+        "content": {"characters": 50, "estimated_tokens": 13},
+    }
+    probe = with_possible_findings(real, ["LOCATION", "PERSON"], [unit])
+    assert [(f["type"], f["count"], f["max_score"]) for f in probe["findings"]] == [
+        ("US_SSN", PROBE_COUNT, 1.0),
+        ("LOCATION", PROBE_COUNT, 1.0),
+        ("PERSON", PROBE_COUNT, 1.0),
+    ]
+    assert probe["entity_types"] == ["LOCATION", "PERSON", "US_SSN"]
+    assert real["findings"][0]["count"] == 2  # the real input is left as it was
+    longer = {**real, "content": {"characters": 5000, "estimated_tokens": 1250}}
+    assert (
+        with_possible_findings(longer, ["PERSON"], [unit])["findings"]
+        == (with_possible_findings(real, ["PERSON"], [unit])["findings"])
+    )
 
 
 def test_ner_runs_when_the_patterns_leave_a_laxer_segment(engine: Engine) -> None:
