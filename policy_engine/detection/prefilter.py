@@ -20,12 +20,15 @@ same time limit) only in windows around the reported ends and yields exactly the
   window (one that only the window's end made possible) is dropped: no real match ends
   there.
 
-A pattern falls back to a full-text search when its longest match or lookahead is
-unbounded, when Python's parser cannot measure it, or when hyperscan cannot compile it
-(named back references, for example); users write their own regexes in
-``detectors/*.yaml``, and each one still works. The whole text is searched the usual way
-when it is not plain ASCII (hyperscan's and Python's ideas of ``\\w`` or case differ
-outside ASCII) or holds the separators ``\\x1c``-``\\x1f`` (which Python counts as ``\\s``).
+A pattern falls back to a full-text search when its lookahead is unbounded, when
+Python's parser cannot measure it, or when hyperscan cannot compile it (named back
+references, for example); users write their own regexes in ``detectors/*.yaml``, and each
+one still works. A pattern whose only fault is an unbounded lookahead is still *gated*:
+it is in the database too, and a text where hyperscan reports no end for it cannot hold a
+match, so it is not searched at all (one with a report is searched whole). The whole
+text is searched the usual way when it is not plain ASCII (hyperscan's and Python's ideas
+of ``\\w`` or case differ outside ASCII) or holds the separators ``\\x1c``-``\\x1f``
+(which Python counts as ``\\s``).
 """
 
 from __future__ import annotations
@@ -310,6 +313,10 @@ def _hs_flags(flags: int) -> int:
     return out
 
 
+#: No window at all: the pattern cannot match in the text.
+_NOWHERE = Windowing(())
+
+
 class Hits:
     """Where each pattern of a :class:`Prefilter` can match in one text."""
 
@@ -322,7 +329,8 @@ class Hits:
         """The windows of pattern ``key``; None when it must search the whole text."""
         reach = self._prefilter.reaches[key]
         if reach is None:
-            return None
+            gated = self._prefilter.gated[key] and key not in self._ends
+            return _NOWHERE if gated else None
         length = len(self._text)
         windows: list[tuple[int, int, int]] = []
         run_end = -1
@@ -360,23 +368,26 @@ class Prefilter:
         has them and put them there when it has not."""
         #: Per pattern: its reach, None when it searches whole texts.
         self.reaches: list[Reach | None]
+        #: Per pattern: whether it is gated (not windowed, yet in the database).
+        self.gated: list[bool]
         #: Per pattern: a regex for a character it cannot consume, forwards and backwards.
         self.stops: list[tuple[regex.Pattern[str], regex.Pattern[str]] | None]
         key = store.key(patterns) if store is not None else ""
         stored = store.load(key) if store is not None else None
-        if stored is not None and len(stored.reaches) == len(patterns):
+        if stored is not None and len(stored.reaches) == len(patterns) == len(stored.gated):
             self.reaches = [
                 Reach(*reach) if reach is not None else None for reach in stored.reaches
             ]
+            self.gated = stored.gated
             self._database: Any = stored.database
         else:
-            self.reaches, self._database = _compile(patterns)
+            self.reaches, self.gated, self._database = _compile(patterns)
             if store is not None:
                 reaches = [
                     [r.longest, r.ahead, r.consumed] if r is not None else None
                     for r in self.reaches
                 ]
-                store.save(key, Compiled(reaches, self._database))
+                store.save(key, Compiled(reaches, self.gated, self._database))
         self.stops = [_stops(r.consumed) if r is not None else None for r in self.reaches]
         self._local = threading.local()
 
@@ -404,13 +415,16 @@ class Prefilter:
         return Hits(text, ends, self)
 
 
-def _compile(patterns: Sequence[tuple[str, int]]) -> tuple[list[Reach | None], Any]:
-    """Each pattern's reach (None: searched whole) and the database of the windowed ones."""
+def _compile(
+    patterns: Sequence[tuple[str, int]],
+) -> tuple[list[Reach | None], list[bool], Any]:
+    """Each pattern's reach (None: not windowed), whether it is gated, and the database of
+    the windowed and gated ones."""
     reaches = [measure(pattern, flags) for pattern, flags in patterns]
     chosen = [
         (key, _hs_source(pattern), _hs_flags(flags))
         for key, ((pattern, flags), reach) in enumerate(zip(patterns, reaches, strict=True))
-        if reach is not None and not _BACK_REFERENCE.search(pattern)
+        if (reach is not None or _gateable(pattern, flags)) and not _BACK_REFERENCE.search(pattern)
     ]
     try:
         database = _database(chosen)
@@ -418,7 +432,25 @@ def _compile(patterns: Sequence[tuple[str, int]]) -> tuple[list[Reach | None], A
         chosen = [entry for entry in chosen if _compiles(entry[1], entry[2])]
         database = _database(chosen)
     kept = {key for key, _, _ in chosen}
-    return [reach if key in kept else None for key, reach in enumerate(reaches)], database
+    return (
+        [reach if key in kept else None for key, reach in enumerate(reaches)],
+        [key in kept and reach is None for key, reach in enumerate(reaches)],
+        database,
+    )
+
+
+def _gateable(pattern: str, flags: int) -> bool:
+    """Whether Python's parser reads ``pattern`` as the ``regex`` module does (so that its
+    hyperscan form reports every match): :func:`measure` failed only on its lookahead."""
+    if _MISREAD.search(pattern):
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sre_parse.parse(_without_properties(pattern), flags & _SRE_FLAGS)
+    except (re.error, OverflowError, RecursionError, TypeError, ValueError):
+        return False
+    return True
 
 
 def _stops(consumed: str) -> tuple[regex.Pattern[str], regex.Pattern[str]]:

@@ -35,17 +35,18 @@ from policy_engine.logs import get_logger
 log = get_logger(__name__)
 
 #: Changes when the file layout below changes.
-_FORMAT = "policy-engine prefilter 1"
+_FORMAT = "policy-engine prefilter 2"
 _SOURCE = Path(__file__).with_name("prefilter.py")
 
 
 @dataclass(frozen=True)
 class Compiled:
     """What :class:`~.prefilter.Prefilter` builds: per pattern its measured reach as
-    ``[longest, ahead, consumed]`` (None: not windowed), and the block-mode hyperscan
-    database (None: no pattern is windowed)."""
+    ``[longest, ahead, consumed]`` (None: not windowed) and whether it is gated, and the
+    block-mode hyperscan database (None: no pattern is in it)."""
 
     reaches: list[list[Any] | None]
+    gated: list[bool]
     database: Any
 
 
@@ -87,27 +88,30 @@ class PrefilterStore:
         try:
             header_line, _, body = raw.partition(b"\n")
             header = json.loads(header_line)
-            reaches = header["reaches"]
-            if header["key"] != key or header["sha256"] != _checksum(reaches, body):
+            reaches, gated = header["reaches"], header["gated"]
+            if header["key"] != key or header["sha256"] != _checksum([reaches, gated], body):
                 raise ValueError("key or checksum mismatch")
             if not isinstance(reaches, list) or not all(map(_is_reach, reaches)):
                 raise ValueError("malformed reaches")
+            if not isinstance(gated, list) or not all(type(g) is bool for g in gated):
+                raise ValueError("malformed gates")
             database = None
             if header["database"]:  # refuses a database built elsewhere
                 database = hyperscan.loadb(body, hyperscan.HS_MODE_BLOCK)
         except (ValueError, KeyError, TypeError, hyperscan.error) as exc:
             log.warning("prefilter_cache_ignored", path=str(path), error=str(exc))
             return None
-        return Compiled(reaches, database)
+        return Compiled(reaches, gated, database)
 
     def save(self, key: str, compiled: Compiled) -> None:
         """Store ``compiled`` under ``key``; on failure log a warning and go on."""
         body = b"" if compiled.database is None else hyperscan.dumpb(compiled.database)
         header = {
             "key": key,
-            "sha256": _checksum(compiled.reaches, body),
+            "sha256": _checksum([compiled.reaches, compiled.gated], body),
             "database": compiled.database is not None,
             "reaches": compiled.reaches,
+            "gated": compiled.gated,
         }
         path = self.path(key)
         try:

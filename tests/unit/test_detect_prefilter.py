@@ -15,7 +15,7 @@ import pytest
 import regex
 
 from policy_engine.detection.definitions import REGEX_FLAGS
-from policy_engine.detection.prefilter import Prefilter, finditer, measure
+from policy_engine.detection.prefilter import Prefilter, Windowing, finditer, measure
 
 PATTERNS: list[tuple[str, int]] = [
     (r"\b\d{3}-\d{2}-\d{4}\b", REGEX_FLAGS),
@@ -33,6 +33,8 @@ PATTERNS: list[tuple[str, int]] = [
     (r"x{2,}$", REGEX_FLAGS),
     (r"(?s)BEGIN.{0,40}END", REGEX_FLAGS),
     (r"\d+(?!\d|-)", REGEX_FLAGS),
+    (r"(?im)^[^\p{L}\n]*secret\b(?=[^\p{L}\n]*$|\s*[-:])", REGEX_FLAGS),  # gated
+    (r"\b(?:Hi|Dear)[ \t]+(?P<value>\p{Lu}\p{Ll}+)(?=[ \t]*[,:])", REGEX_FLAGS),  # gated
 ]
 
 ALPHABET = [
@@ -41,6 +43,7 @@ ALPHABET = [
     "Token = ", "abbbc12", "Maria Keller", "foo", "bar", "foo bar", "xxx", "BEGIN", "END",
     "536-22-8190", "1111", "ops@example.com", "Maria Keller", "SECRET KEY ONLY", "kEy = Abc",
     "ab tck-1234 ", "foo bar.", "a-c", "bxb", "token=abc123def", "BEGIN x END",
+    "secret", "SECRET -", "Hi ", "Dear ", "Maria", ",", ":", "#",
 ]  # fmt: skip
 
 
@@ -59,9 +62,22 @@ def prefilter() -> Prefilter:
 
 def test_unsupported_patterns_fall_back_to_full_search(prefilter: Prefilter) -> None:
     assert prefilter.reaches[7] is None  # named back reference: hyperscan cannot compile it
+    assert prefilter.gated[7] is False
     assert measure(r"a{,3}", REGEX_FLAGS) is None  # read differently by Python's parser
     assert measure(r"(?=\w+)a", REGEX_FLAGS) is None  # unbounded lookahead
-    assert prefilter.windowed >= len(PATTERNS) - 2
+    assert prefilter.windowed >= len(PATTERNS) - 4
+
+
+def test_patterns_with_unbounded_lookaheads_are_gated(prefilter: Prefilter) -> None:
+    gated = [key for key, on in enumerate(prefilter.gated) if on]
+    assert gated == [len(PATTERNS) - 2, len(PATTERNS) - 1]
+    assert all(prefilter.reaches[key] is None for key in gated)
+    hits = prefilter.scan("nothing to see here, Maria")
+    assert hits is not None
+    assert [hits.windowing(key) for key in gated] == [Windowing(()), Windowing(())]
+    hits = prefilter.scan("Dear Maria,\n-- secret: x")
+    assert hits is not None
+    assert [hits.windowing(key) for key in gated] == [None, None]  # searched whole
 
 
 def test_non_ascii_texts_are_searched_whole(prefilter: Prefilter) -> None:
