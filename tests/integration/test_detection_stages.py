@@ -98,18 +98,23 @@ obligations contains "redact:PERSON" if {
 """
 
 
-def test_ner_runs_when_names_could_still_change_the_answer(engine: Engine, tmp_path: Path) -> None:
+def with_module(engine: Engine, tmp_path: Path, name: str, module: str) -> Engine:
+    """``engine``'s detector and catalog, the shipped policies plus ``module``."""
     policies = tmp_path / "policies"
     shutil.copytree(ROOT / "policies", policies)
-    (policies / "names.rego").write_text(NAMES_OBLIGATION)
+    (policies / name).write_text(module)
     policy_set = load_policy_set(policies, {"catalog": engine.catalog.policy_data()})
-    with Engine(
+    return Engine(
         detector=engine.detector,
         evaluator=EmbeddedEvaluator(policy_set),
         catalog=engine.catalog,
         audit_store=SQLiteAuditStore(tmp_path / "audit.db"),
         digester=engine.digester,
-    ) as names:
+    )
+
+
+def test_ner_runs_when_names_could_still_change_the_answer(engine: Engine, tmp_path: Path) -> None:
+    with with_module(engine, tmp_path, "names.rego", NAMES_OBLIGATION) as names:
         decision = names.decide({"content": SECRET_AND_NAME})
         secret_only = names.decide({"content": "The key AKIAQ3EGRTXN4KDH7ZPM works for staging."})
     assert decision.segment is Segment.ON_PREM_ONLY
@@ -137,17 +142,7 @@ obligations contains "review:many-secrets" if {
 def test_the_probe_takes_every_finding_at_its_most(engine: Engine, tmp_path: Path) -> None:
     """A count threshold the findings so far do not reach keeps NER running: the probe
     cannot tell what a later stage might add, so it assumes the most."""
-    policies = tmp_path / "policies"
-    shutil.copytree(ROOT / "policies", policies)
-    (policies / "many.rego").write_text(MANY_SECRETS_OBLIGATION)
-    policy_set = load_policy_set(policies, {"catalog": engine.catalog.policy_data()})
-    with Engine(
-        detector=engine.detector,
-        evaluator=EmbeddedEvaluator(policy_set),
-        catalog=engine.catalog,
-        audit_store=SQLiteAuditStore(tmp_path / "audit.db"),
-        digester=engine.digester,
-    ) as many:
+    with with_module(engine, tmp_path, "many.rego", MANY_SECRETS_OBLIGATION) as many:
         decision = many.decide({"content": SECRET_AND_NAME})
     assert decision.segment is Segment.ON_PREM_ONLY
     assert decision.obligations == []  # one secret: below the threshold
