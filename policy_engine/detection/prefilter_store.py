@@ -101,6 +101,7 @@ class PrefilterStore:
         except (ValueError, KeyError, TypeError, hyperscan.error) as exc:
             log.warning("prefilter_cache_ignored", path=str(path), error=str(exc))
             return None
+        log.info("prefilter_cache_loaded", path=str(path))
         return Compiled(reaches, gated, database)
 
     def save(self, key: str, compiled: Compiled) -> None:
@@ -126,6 +127,8 @@ class PrefilterStore:
                 raise
         except OSError as exc:
             log.warning("prefilter_cache_not_written", path=str(path), error=str(exc))
+            return
+        log.info("prefilter_cache_written", path=str(path))
 
 
 def _checksum(reaches: Any, body: bytes) -> str:

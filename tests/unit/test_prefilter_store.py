@@ -97,7 +97,7 @@ def test_a_damaged_entry_is_compiled_again_and_rewritten(tmp_path: Path, damage:
     entry.write_bytes(raw)
     with structlog.testing.capture_logs() as logs:
         rebuilt = Prefilter(PATTERNS, store)
-    assert [e["event"] for e in logs] == ["prefilter_cache_ignored"]
+    assert [e["event"] for e in logs] == ["prefilter_cache_ignored", "prefilter_cache_written"]
     assert rebuilt.reaches == fresh.reaches
     for text in texts():
         assert matches(rebuilt, text) == matches(fresh, text)
