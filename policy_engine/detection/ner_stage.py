@@ -29,6 +29,8 @@ from policy_engine.detection.builtins import NER_ENTITIES, NER_RECOGNIZER
 from policy_engine.detection.definitions import DetectorSet
 from policy_engine.detection.evasion import scan
 from policy_engine.detection.explain import ExplainedSpan, explanation_fields
+from policy_engine.detection.ner_pipeline import dictionary
+from policy_engine.detection.person_names import NameSpan, person_spans
 from policy_engine.detection.plausibility import filter_implausible
 from policy_engine.errors import DetectionError
 from policy_engine.models import DetectedSpan
@@ -38,6 +40,13 @@ DETECTOR_ID = f"presidio:{NER_RECOGNIZER}"
 
 #: Longest piece of text given to spaCy at once.
 CHUNK_CHARS = 10_000
+#: How each PERSON rule of :mod:`.person_names` explains its span.
+_RULE_EXPLANATIONS = {
+    "model": "Identified as PERSON by Spacy's Named Entity Recognition",
+    "edges": "Identified as PERSON by Spacy's NER, cut to the name",
+    "label": "Shaped like a personal name, labelled otherwise by Spacy's NER",
+    "repeat": "A word of a PERSON found elsewhere in the text",
+}
 #: Where a piece may end, best first: a blank line, a line end, a sentence end, a blank.
 _CUT_POINTS = (
     regex.compile(r"\n[ \t]*\n"),
@@ -65,6 +74,8 @@ class NerStage:
             supported_language=LANGUAGE, supported_entities=self._entities
         )
         self._lock = threading.Lock()  # spaCy does not promise thread safety
+        pipelines = getattr(nlp_engine, "nlp", None) or {}
+        self._dictionary = dictionary(pipelines[LANGUAGE]) if LANGUAGE in pipelines else frozenset()
 
     def detect(self, text: str) -> list[DetectedSpan]:
         """Entities in ``text``, its normalized view and decoded payloads (original offsets)."""
@@ -108,9 +119,36 @@ class NerStage:
             results: list[RecognizerResult] = self._recognizer.analyze(
                 text, self._entities, artifacts
             )
-            return results
         except Exception as exc:  # spaCy's messages may quote the text: name the type only
             raise DetectionError(f"detector presidio: NER failed ({type(exc).__name__})") from None
+        if "PERSON" not in self._entities:
+            return results
+        # The doc's entities keep spaCy's own labels (Presidio renames only its copies).
+        entities = [(e.label_, e.start_char, e.end_char) for e in artifacts.tokens.ents]
+        names = person_spans(text, entities, self._dictionary)
+        relabelled = [(n.start, n.end) for n in names if n.rule == "label"]
+        kept = [
+            r
+            for r in results
+            if r.entity_type != "PERSON"
+            and not any(s < r.end and r.start < e for s, e in relabelled)
+        ]
+        return kept + [self._person_result(name) for name in names]
+
+    def _person_result(self, name: NameSpan) -> RecognizerResult:
+        score = self._recognizer.ner_strength
+        explanation = self._recognizer.build_explanation(score, _RULE_EXPLANATIONS[name.rule])
+        return RecognizerResult(
+            entity_type="PERSON",
+            start=name.start,
+            end=name.end,
+            score=score,
+            analysis_explanation=explanation,
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: NER_RECOGNIZER,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self._recognizer.id,
+            },
+        )
 
 
 def chunks(text: str, limit: int) -> Iterator[tuple[int, str]]:

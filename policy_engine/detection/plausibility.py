@@ -47,7 +47,7 @@ NAME_TYPES = frozenset({"PERSON"})
 _NAME_CHARS = regex.compile(r"[\p{L}\p{M}' .\-\u2019]+")
 
 
-_NAME_PARTICLES = frozenset(
+NAME_PARTICLES = frozenset(
     {"van", "von", "der", "den", "de", "del", "della", "di", "da", "das", "dos", "du", "la",
      "le", "bin", "binti", "ibn", "al", "el", "y", "e", "ter", "ten", "zu"}
 )  # fmt: skip
@@ -67,7 +67,7 @@ def plausible_name(value: str) -> bool:
     if not any(ch.isupper() for ch in value):
         return False
     words = value.split()
-    if any(w[0].islower() and w not in _NAME_PARTICLES for w in words):
+    if any(w[0].islower() and w not in NAME_PARTICLES for w in words):
         return False
     if words[-1].rstrip(".").lower() in _STREET_WORDS:
         return False

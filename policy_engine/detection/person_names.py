@@ -1,0 +1,197 @@
+"""PERSON spans from the model's entities: cut to the name, relabelled, repeated.
+
+The small spaCy model finds most names but often with the wrong label or the wrong
+edges. Three general rules work on its entities (no second model pass, no name lists):
+
+* **Edges.** A PERSON entity that runs over a line break (also a literal ``\\n`` of
+  JSON-escaped text), ends in a possessive ``'s`` or starts with a lower-case word
+  (``ex-Zombie Yli-Sirniö``) is cut to the first piece that looks like a name
+  (:func:`~.plausibility.plausible_name`); when none does it stays as it was (and the
+  plausibility check drops it).
+* **Labels.** An entity labelled ORG, NORP, PRODUCT, FAC or WORK_OF_ART that is shaped
+  like a personal name is a PERSON: two to four capitalised words (initials allowed, a
+  possessive ``'s`` cut off), at least two of them words of more than one letter, none
+  an English dictionary word (the lemmatizer's word index that comes with the model:
+  ``Karel Janeba`` but not ``Entertainment Weekly``, ``Insufficient Data``, ``Czech
+  Republic``) nor a company designator (``Ltd``, ``AG`` ...). Leading dictionary words
+  are a title and are cut off (``Producer Cettina Fanucci``). Places (GPE, LOC) keep their
+  label: a city's name has the same shape as a person's.
+* **Repeats.** A name mentioned once in full is often mentioned again by one part
+  (``… directed by Anne-Lise Frederiksen and starring Frederiksen``). Every other
+  capitalised occurrence of a word of a PERSON span (not a dictionary word, not an
+  initial, not inside a place's entity) is a PERSON too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterable
+from dataclasses import dataclass
+
+import regex
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from policy_engine.detection.plausibility import NAME_PARTICLES, plausible_name
+
+#: spaCy labels whose entities may be a misread person's name.
+RELABELLED = frozenset({"ORG", "NORP", "PRODUCT", "FAC", "WORK_OF_ART"})
+#: spaCy labels of places: their words are never taken for repeats of a name.
+PLACES = frozenset({"GPE", "LOC", "FAC"})
+#: Company designators (abbreviations a dictionary does not hold).
+COMPANY_WORDS = frozenset(
+    {"inc", "ltd", "llc", "llp", "plc", "ag", "sa", "nv", "bv", "gmbh", "corp", "co", "kg",
+     "oy", "ab", "as", "spa", "srl", "pty", "lp", "sas", "kk"}
+)  # fmt: skip
+
+#: Characters on each side of a name whose words tell whether the text is English.
+ENGLISH_WINDOW = 200
+#: Fewest words that tell; the share of them that must be English stop words.
+ENGLISH_MIN_WORDS = 8
+ENGLISH_MIN_SHARE = 0.15
+
+_PROSE_WORD = regex.compile(r"(?<![^\s(\"'])\p{Ll}+(?=[\s,.;:!?)\"']|$)")
+_LINE_BREAK = regex.compile(r"\r?\n|\\[nr]")
+_POSSESSIVE = regex.compile(r"['\u2019]s?$")
+_ANY_WORD = regex.compile(r"(?<![\p{L}\p{M}\p{N}_])[\p{L}\p{M}]+(?:-[\p{L}\p{M}]+)*")
+_INITIAL = regex.compile(r"\p{Lu}\.?")
+_WORD = regex.compile(r"\p{Lu}[\p{Ll}\p{M}]+(?:[-'\u2019]\p{Lu}?[\p{Ll}\p{M}]+)*")
+
+
+@dataclass(frozen=True)
+class NameSpan:
+    """A PERSON span and the rule that gave it (``model``, ``edges``, ``label``, ``repeat``)."""
+
+    start: int
+    end: int
+    rule: str
+
+
+def in_dictionary(word: str, dictionary: Container[str]) -> bool:
+    """Whether ``word`` (any case) or its singular is an English dictionary word."""
+    lower = word.lower()
+    if lower in dictionary:
+        return True
+    if lower.endswith("ies") and lower[:-3] + "y" in dictionary:
+        return True
+    if lower.endswith("es") and lower[:-2] in dictionary:
+        return True
+    return lower.endswith("s") and lower[:-1] in dictionary
+
+
+def trim_name(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The name in ``text[start:end]``, or None: the span is cut at its first line break
+    (what is left must be two words or more), a possessive ending and one leading
+    lower-case word (``ex-Zombie``) are cut off, and every word left must be capitalised
+    (or an initial, or a particle such as ``van``)."""
+    line_break = _LINE_BREAK.search(text, start, end)
+    if line_break is not None:
+        end = line_break.start()
+    value = text[start:end]
+    stripped = value.rstrip()
+    possessive = _POSSESSIVE.search(stripped)
+    if possessive is not None:
+        stripped = stripped[: possessive.start()]
+    lead = len(value) - len(value.lstrip())
+    words = stripped[lead:].split(" ")
+    if words and words[0][:1].islower() and regex.fullmatch(r"[\p{L}-]+", words[0]):
+        lead += len(words.pop(0)) + 1
+    if line_break is not None and len(words) < 2:
+        return None
+    if not words or not all(
+        _WORD.fullmatch(w) or _INITIAL.fullmatch(w) or w in NAME_PARTICLES for w in words
+    ):
+        return None
+    new_start, new_end = start + lead, start + len(stripped)
+    return (new_start, new_end) if plausible_name(text[new_start:new_end]) else None
+
+
+def name_shaped(value: str, dictionary: Container[str]) -> tuple[int, int] | None:
+    """Offsets in ``value`` of a personal name's shape (see the module docstring), or None."""
+    possessive = _POSSESSIVE.search(value)
+    if possessive is not None:
+        value = value[: possessive.start()]
+    words = value.split(" ")
+    if not 2 <= len(words) <= 5 or any(not w for w in words):
+        return None
+    lead = 0
+    while words and _WORD.fullmatch(words[0]) and in_dictionary(words[0], dictionary):
+        lead += len(words.pop(0)) + 1
+    if not 2 <= len(words) <= 4:
+        return None
+    long_words = 0
+    for word in words:
+        if _INITIAL.fullmatch(word):
+            continue
+        if not _WORD.fullmatch(word) or word.lower() in COMPANY_WORDS:
+            return None
+        if in_dictionary(word, dictionary):
+            return None
+        long_words += 1
+    if long_words < 2 or _INITIAL.fullmatch(words[-1]):
+        return None
+    return lead, len(value)
+
+
+def person_spans(
+    text: str, entities: Iterable[tuple[str, int, int]], dictionary: Container[str]
+) -> list[NameSpan]:
+    """PERSON spans from ``(spaCy label, start, end)`` entities of ``text``."""
+    entities = list(entities)
+    found: list[NameSpan] = []
+    for label, start, end in entities:
+        if label == "PERSON":
+            value = text[start:end]
+            if plausible_name(value):
+                found.append(NameSpan(start, end, "model"))
+                continue
+            trimmed = trim_name(text, start, end)
+            if trimmed is None:
+                found.append(NameSpan(start, end, "model"))  # the plausibility check decides
+            else:
+                found.append(NameSpan(*trimmed, "edges"))
+        elif label in RELABELLED:
+            shaped = name_shaped(text[start:end], dictionary)
+            if shaped is not None:
+                found.append(NameSpan(start + shaped[0], start + shaped[1], "label"))
+    names = found + _repeats(text, found, entities, dictionary)
+    return [n for n in names if english_around(text, n.start, n.end)]
+
+
+def english_around(text: str, start: int, end: int) -> bool:
+    """Whether the words around ``text[start:end]`` read as English: of the lower-case
+    words standing alone within :data:`ENGLISH_WINDOW` characters, at least
+    :data:`ENGLISH_MIN_SHARE` are English stop words, or there are too few words to tell
+    (fewer than :data:`ENGLISH_MIN_WORDS`: a form, an address label)."""
+    window = text[max(0, start - ENGLISH_WINDOW) : end + ENGLISH_WINDOW]
+    words = _PROSE_WORD.findall(window)
+    if len(words) < ENGLISH_MIN_WORDS:
+        return True
+    return sum(w in STOP_WORDS for w in words) >= ENGLISH_MIN_SHARE * len(words)
+
+
+def _repeats(
+    text: str,
+    found: list[NameSpan],
+    entities: list[tuple[str, int, int]],
+    dictionary: Container[str],
+) -> list[NameSpan]:
+    words: set[str] = set()
+    for span in found:
+        value = text[span.start : span.end]
+        if not plausible_name(value):
+            continue
+        words.update(
+            w for w in value.split() if _WORD.fullmatch(w) and not in_dictionary(w, dictionary)
+        )
+    if not words:
+        return []
+    taken = [(s.start, s.end) for s in found]
+    taken += [(start, end) for label, start, end in entities if label in PLACES]
+    repeats = []
+    for match in _ANY_WORD.finditer(text):
+        if match.group() not in words:
+            continue
+        start, end = match.span()
+        if any(s < end and start < e for s, e in taken):
+            continue
+        repeats.append(NameSpan(start, end, "repeat"))
+    return repeats
