@@ -30,7 +30,7 @@ from policy_engine.detection.definitions import DetectorSet
 from policy_engine.detection.evasion import scan
 from policy_engine.detection.explain import ExplainedSpan, explanation_fields
 from policy_engine.detection.ner_pipeline import dictionary
-from policy_engine.detection.person_names import NameSpan, person_spans
+from policy_engine.detection.person_names import NameSpan, city_after_number, person_spans
 from policy_engine.detection.plausibility import filter_implausible
 from policy_engine.errors import DetectionError
 from policy_engine.models import DetectedSpan
@@ -46,6 +46,8 @@ _RULE_EXPLANATIONS = {
     "edges": "Identified as PERSON by Spacy's NER, cut to the name",
     "label": "Shaped like a personal name, labelled otherwise by Spacy's NER",
     "repeat": "A word of a PERSON found elsewhere in the text",
+    "list": "Listed with a PERSON found by Spacy's NER",
+    "town": "After a house number and a comma: the town of an address, not a PERSON",
 }
 #: Where a piece may end, best first: a blank line, a line end, a sentence end, a blank.
 _CUT_POINTS = (
@@ -126,6 +128,8 @@ class NerStage:
         # The doc's entities keep spaCy's own labels (Presidio renames only its copies).
         entities = [(e.label_, e.start_char, e.end_char) for e in artifacts.tokens.ents]
         names = person_spans(text, entities, self._dictionary)
+        towns = [n for n in names if city_after_number(text, n.start)]
+        names = [n for n in names if n not in towns]
         relabelled = [(n.start, n.end) for n in names if n.rule == "label"]
         kept = [
             r
@@ -133,13 +137,20 @@ class NerStage:
             if r.entity_type != "PERSON"
             and not any(s < r.end and r.start < e for s, e in relabelled)
         ]
-        return kept + [self._person_result(name) for name in names]
+        if "LOCATION" in self._entities:
+            places = [(r.start, r.end) for r in kept if r.entity_type == "LOCATION"]
+            kept += [
+                self._result("LOCATION", town, "town")
+                for town in towns
+                if not any(s < town.end and town.start < e for s, e in places)
+            ]
+        return kept + [self._result("PERSON", name, name.rule) for name in names]
 
-    def _person_result(self, name: NameSpan) -> RecognizerResult:
+    def _result(self, entity_type: str, name: NameSpan, rule: str) -> RecognizerResult:
         score = self._recognizer.ner_strength
-        explanation = self._recognizer.build_explanation(score, _RULE_EXPLANATIONS[name.rule])
+        explanation = self._recognizer.build_explanation(score, _RULE_EXPLANATIONS[rule])
         return RecognizerResult(
-            entity_type="PERSON",
+            entity_type=entity_type,
             start=name.start,
             end=name.end,
             score=score,

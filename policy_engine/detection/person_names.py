@@ -30,17 +30,16 @@ from dataclasses import dataclass
 import regex
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from policy_engine.detection.plausibility import NAME_PARTICLES, plausible_name
+from policy_engine.detection.plausibility import (
+    COMPANY_DESIGNATORS,
+    NAME_PARTICLES,
+    plausible_name,
+)
 
 #: spaCy labels whose entities may be a misread person's name.
 RELABELLED = frozenset({"ORG", "NORP", "PRODUCT", "FAC", "WORK_OF_ART"})
 #: spaCy labels of places: their words are never taken for repeats of a name.
 PLACES = frozenset({"GPE", "LOC", "FAC"})
-#: Company designators (abbreviations a dictionary does not hold).
-COMPANY_WORDS = frozenset(
-    {"inc", "ltd", "llc", "llp", "plc", "ag", "sa", "nv", "bv", "gmbh", "corp", "co", "kg",
-     "oy", "ab", "as", "spa", "srl", "pty", "lp", "sas", "kk"}
-)  # fmt: skip
 
 #: Characters on each side of a name whose words tell whether the text is English.
 ENGLISH_WINDOW = 200
@@ -49,6 +48,17 @@ ENGLISH_MIN_WORDS = 8
 ENGLISH_MIN_SHARE = 0.15
 
 _PROSE_WORD = regex.compile(r"(?<![^\s(\"'])\p{Ll}+(?=[\s,.;:!?)\"']|$)")
+_ONE_WORD = r"\p{Lu}[\p{Ll}\p{M}]+(?:[-'\u2019]\p{Lu}?[\p{Ll}\p{M}]+)*"
+_AND = r"(?:,[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]+)"
+#: A single word listed after or before a name (not one word of a longer name).
+_CONJUNCT_AFTER = regex.compile(
+    rf"{_AND}(?P<word>{_ONE_WORD})(?![\p{{L}}\p{{M}}'\u2019-]|[ \t]+\p{{Lu}})"
+)
+_CONJUNCT_BEFORE = regex.compile(
+    rf"(?<![\p{{L}}\p{{M}}'\u2019-]|\p{{Lu}}[\p{{L}}\p{{M}}.]*[ \t]+)(?P<word>{_ONE_WORD}){_AND}$"
+)
+#: A house number and a comma (not a year: ``During 1977, Johnson``).
+_NUMBER_COMMA = regex.compile(r"(?<![\d.,:/-])(?!(?:1[5-9]|20)\d\d,)\d{1,6}\.?,[ \t]*$")
 _LINE_BREAK = regex.compile(r"\r?\n|\\[nr]")
 _POSSESSIVE = regex.compile(r"['\u2019]s?$")
 _ANY_WORD = regex.compile(r"(?<![\p{L}\p{M}\p{N}_])[\p{L}\p{M}]+(?:-[\p{L}\p{M}]+)*")
@@ -121,7 +131,7 @@ def name_shaped(value: str, dictionary: Container[str]) -> tuple[int, int] | Non
     for word in words:
         if _INITIAL.fullmatch(word):
             continue
-        if not _WORD.fullmatch(word) or word.lower() in COMPANY_WORDS:
+        if not _WORD.fullmatch(word) or word.lower() in COMPANY_DESIGNATORS:
             return None
         if in_dictionary(word, dictionary):
             return None
@@ -152,8 +162,16 @@ def person_spans(
             shaped = name_shaped(text[start:end], dictionary)
             if shaped is not None:
                 found.append(NameSpan(start + shaped[0], start + shaped[1], "label"))
-    names = found + _repeats(text, found, entities, dictionary)
+    places = [(start, end) for label, start, end in entities if label in PLACES]
+    found += _conjuncts(text, found, places, dictionary)
+    names = found + _repeats(text, found, places, dictionary)
     return [n for n in names if english_around(text, n.start, n.end)]
+
+
+def city_after_number(text: str, start: int) -> bool:
+    """Whether a house number and a comma stand right before ``start`` on its line
+    (``Baarlandhof 68, Rotterdam``): the "name" is the town of an address."""
+    return _NUMBER_COMMA.search(text, max(0, start - 16), start) is not None
 
 
 def english_around(text: str, start: int, end: int) -> bool:
@@ -168,10 +186,42 @@ def english_around(text: str, start: int, end: int) -> bool:
     return sum(w in STOP_WORDS for w in words) >= ENGLISH_MIN_SHARE * len(words)
 
 
+def _conjuncts(
+    text: str, found: list[NameSpan], places: list[tuple[int, int]], dictionary: Container[str]
+) -> list[NameSpan]:
+    """Single capitalised words listed with a one-word name (``Alves and Smith``,
+    ``Alik, Andrew, Michael and Ashley``), not a place's entity. The list is followed from
+    the names that are no dictionary word (``Wisdom and Discipline`` are words, not names)."""
+    singles = {
+        (s.start, s.end) for s in found if _WORD.fullmatch(text[s.start : s.end]) is not None
+    }
+    taken = [(s.start, s.end) for s in found] + places
+    queue = [span for span in singles if not in_dictionary(text[span[0] : span[1]], dictionary)]
+    seen = set(queue)
+    added: list[NameSpan] = []
+    while queue:
+        start, end = queue.pop()
+        for match in (
+            _CONJUNCT_AFTER.match(text, end),
+            _CONJUNCT_BEFORE.search(text, max(0, start - 60), start),
+        ):
+            if match is None or match.span("word") in seen:
+                continue
+            word = match.span("word")
+            if word not in singles:
+                if any(s < word[1] and word[0] < e for s, e in taken):
+                    continue
+                taken.append(word)
+                added.append(NameSpan(word[0], word[1], "list"))
+            seen.add(word)
+            queue.append(word)
+    return added
+
+
 def _repeats(
     text: str,
     found: list[NameSpan],
-    entities: list[tuple[str, int, int]],
+    places: list[tuple[int, int]],
     dictionary: Container[str],
 ) -> list[NameSpan]:
     words: set[str] = set()
@@ -184,8 +234,7 @@ def _repeats(
         )
     if not words:
         return []
-    taken = [(s.start, s.end) for s in found]
-    taken += [(start, end) for label, start, end in entities if label in PLACES]
+    taken = [(s.start, s.end) for s in found] + places
     repeats = []
     for match in _ANY_WORD.finditer(text):
         if match.group() not in words:
