@@ -24,6 +24,7 @@ edges. Three general rules work on its entities (no second model pass, no name l
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
@@ -165,7 +166,8 @@ def person_spans(
     places = [(start, end) for label, start, end in entities if label in PLACES]
     found += _conjuncts(text, found, places, dictionary)
     names = found + _repeats(text, found, places, dictionary)
-    return [n for n in names if english_around(text, n.start, n.end)]
+    english = English(text)
+    return [n for n in names if english.around(n.start, n.end)]
 
 
 def city_after_number(text: str, start: int) -> bool:
@@ -175,15 +177,46 @@ def city_after_number(text: str, start: int) -> bool:
 
 
 def english_around(text: str, start: int, end: int) -> bool:
-    """Whether the words around ``text[start:end]`` read as English: of the lower-case
-    words standing alone within :data:`ENGLISH_WINDOW` characters, at least
-    :data:`ENGLISH_MIN_SHARE` are English stop words, or there are too few words to tell
-    (fewer than :data:`ENGLISH_MIN_WORDS`: a form, an address label)."""
-    window = text[max(0, start - ENGLISH_WINDOW) : end + ENGLISH_WINDOW]
-    words = _PROSE_WORD.findall(window)
-    if len(words) < ENGLISH_MIN_WORDS:
-        return True
-    return sum(w in STOP_WORDS for w in words) >= ENGLISH_MIN_SHARE * len(words)
+    """Whether the words around ``text[start:end]`` read as English (see :class:`English`)."""
+    return English(text).around(start, end)
+
+
+class English:
+    """Where ``text`` reads as English: of the lower-case words standing alone within
+    :data:`ENGLISH_WINDOW` characters of a span, at least :data:`ENGLISH_MIN_SHARE` are
+    English stop words, or there are too few words to tell (fewer than
+    :data:`ENGLISH_MIN_WORDS`: a form, an address label). The words are found once per
+    text; each question is two binary searches."""
+
+    def __init__(self, text: str) -> None:
+        self._starts: list[int] = []
+        self._stops = [0]  # stop words among the first i words
+        for match in _PROSE_WORD.finditer(text):
+            self._starts.append(match.start())
+            self._stops.append(self._stops[-1] + (match.group() in STOP_WORDS))
+
+    def around(self, start: int, end: int) -> bool:
+        first = bisect_left(self._starts, start - ENGLISH_WINDOW)
+        last = bisect_left(self._starts, end + ENGLISH_WINDOW)
+        words = last - first
+        if words < ENGLISH_MIN_WORDS:
+            return True
+        return self._stops[last] - self._stops[first] >= ENGLISH_MIN_SHARE * words
+
+
+class _Taken:
+    """Character offsets already covered by a span (overlap checks in constant time)."""
+
+    def __init__(self, length: int, spans: Iterable[tuple[int, int]]) -> None:
+        self._mask = bytearray(length + 1)
+        for start, end in spans:
+            self.add(start, end)
+
+    def add(self, start: int, end: int) -> None:
+        self._mask[start:end] = b"\x01" * (end - start)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return 1 in self._mask[start:end]
 
 
 def _conjuncts(
@@ -195,7 +228,7 @@ def _conjuncts(
     singles = {
         (s.start, s.end) for s in found if _WORD.fullmatch(text[s.start : s.end]) is not None
     }
-    taken = [(s.start, s.end) for s in found] + places
+    taken = _Taken(len(text), [*((s.start, s.end) for s in found), *places])
     queue = [span for span in singles if not in_dictionary(text[span[0] : span[1]], dictionary)]
     seen = set(queue)
     added: list[NameSpan] = []
@@ -209,9 +242,9 @@ def _conjuncts(
                 continue
             word = match.span("word")
             if word not in singles:
-                if any(s < word[1] and word[0] < e for s, e in taken):
+                if taken.overlaps(*word):
                     continue
-                taken.append(word)
+                taken.add(*word)
                 added.append(NameSpan(word[0], word[1], "list"))
             seen.add(word)
             queue.append(word)
@@ -234,13 +267,13 @@ def _repeats(
         )
     if not words:
         return []
-    taken = [(s.start, s.end) for s in found] + places
+    taken = _Taken(len(text), [*((s.start, s.end) for s in found), *places])
     repeats = []
     for match in _ANY_WORD.finditer(text):
         if match.group() not in words:
             continue
         start, end = match.span()
-        if any(s < end and start < e for s, e in taken):
+        if taken.overlaps(start, end):
             continue
         repeats.append(NameSpan(start, end, "repeat"))
     return repeats
