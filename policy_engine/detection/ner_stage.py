@@ -30,7 +30,7 @@ from policy_engine.detection.definitions import DetectorSet
 from policy_engine.detection.evasion import scan
 from policy_engine.detection.explain import ExplainedSpan, explanation_fields
 from policy_engine.detection.ner_pipeline import dictionary
-from policy_engine.detection.person_names import NameSpan, city_after_number, person_spans
+from policy_engine.detection.person_names import NameSpan, is_place, person_spans
 from policy_engine.detection.plausibility import filter_implausible
 from policy_engine.errors import DetectionError
 from policy_engine.models import DetectedSpan
@@ -47,7 +47,7 @@ _RULE_EXPLANATIONS = {
     "label": "Shaped like a personal name, labelled otherwise by Spacy's NER",
     "repeat": "A word of a PERSON found elsewhere in the text",
     "list": "Listed with a PERSON found by Spacy's NER",
-    "town": "After a house number and a comma: the town of an address, not a PERSON",
+    "town": "A place by the words before it (a house number, 'flew to'), not a PERSON",
 }
 #: Where a piece may end, best first: a blank line, a line end, a sentence end, a blank.
 _CUT_POINTS = (
@@ -128,7 +128,7 @@ class NerStage:
         # The doc's entities keep spaCy's own labels (Presidio renames only its copies).
         entities = [(e.label_, e.start_char, e.end_char) for e in artifacts.tokens.ents]
         names = person_spans(text, entities, self._dictionary)
-        towns = [n for n in names if city_after_number(text, n.start)]
+        towns = [n for n in names if is_place(text, n.start, n.end)]
         names = [n for n in names if n not in towns]
         relabelled = [(n.start, n.end) for n in names if n.rule == "label"]
         kept = [

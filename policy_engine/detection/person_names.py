@@ -60,6 +60,14 @@ _CONJUNCT_BEFORE = regex.compile(
 )
 #: A house number and a comma (not a year: ``During 1977, Johnson``).
 _NUMBER_COMMA = regex.compile(r"(?<![\d.,:/-])(?!(?:1[5-9]|20)\d\d,)\d{1,6}\.?,[ \t]*$")
+_POSSESSIVE_AFTER = regex.compile(r"['\u2019]s?\b")
+_PLACE_BEFORE = regex.compile(
+    r"(?i)\b(?:(?:flew|fly|flies|flying|moved|moves|moving|travel(?:l?ed|l?ing|s)?|relocated"
+    r"|emigrated|immigrated|drove|returned)(?:[ \t]+(?:here|there|back|away|out))?"
+    r"[ \t]+(?:to|from|in|into)|(?:originally|born|based|located|living|lives|live|lived"
+    r"|resides|residing|stationed)[ \t]+(?:from|in|at)|(?:am|is|are|was|were)[ \t]+in"
+    r"|home[ \t]+(?:city|town))[ \t]+$"
+)
 _LINE_BREAK = regex.compile(r"\r?\n|\\[nr]")
 _POSSESSIVE = regex.compile(r"['\u2019]s?$")
 _ANY_WORD = regex.compile(r"(?<![\p{L}\p{M}\p{N}_])[\p{L}\p{M}]+(?:-[\p{L}\p{M}]+)*")
@@ -170,10 +178,16 @@ def person_spans(
     return [n for n in names if english.around(n.start, n.end)]
 
 
-def city_after_number(text: str, start: int) -> bool:
-    """Whether a house number and a comma stand right before ``start`` on its line
-    (``Baarlandhof 68, Rotterdam``): the "name" is the town of an address."""
-    return _NUMBER_COMMA.search(text, max(0, start - 16), start) is not None
+def is_place(text: str, start: int, end: int) -> bool:
+    """Whether the words right before a "name" make it a place: a house number and a comma
+    (``Baarlandhof 68, Rotterdam``), or a verb of travel or dwelling and its preposition
+    (``flew to``, ``moved here from``, ``originally from``, ``lives in``, ``am in``,
+    ``home city``); a possessive after it (``lives in Anna's flat``) keeps the name."""
+    if _NUMBER_COMMA.search(text, max(0, start - 16), start) is not None:
+        return True
+    if _POSSESSIVE_AFTER.match(text, end) is not None:
+        return False
+    return _PLACE_BEFORE.search(text, max(0, start - 40), start) is not None
 
 
 def english_around(text: str, start: int, end: int) -> bool:
