@@ -60,6 +60,8 @@ _CONJUNCT_BEFORE = regex.compile(
 )
 #: A house number and a comma (not a year: ``During 1977, Johnson``).
 _NUMBER_COMMA = regex.compile(r"(?<![\d.,:/-])(?!(?:1[5-9]|20)\d\d,)\d{1,6}\.?,[ \t]*$")
+_LINE_AFTER_NUMBER = regex.compile(r"\d[ \t]*(?:\r?\n|\\n)[^\p{L}\p{N}\n\\]*$")
+_LINE_END = regex.compile(r"[ \t,]*(?:\r?\n|\\n|$)")
 _POSSESSIVE_AFTER = regex.compile(r"['\u2019]s?\b")
 _PLACE_BEFORE = regex.compile(
     r"(?i)\b(?:(?:flew|fly|flies|flying|moved|moves|moving|travel(?:l?ed|l?ing|s)?|relocated"
@@ -180,10 +182,16 @@ def person_spans(
 
 def is_place(text: str, start: int, end: int) -> bool:
     """Whether the words right before a "name" make it a place: a house number and a comma
-    (``Baarlandhof 68, Rotterdam``), or a verb of travel or dwelling and its preposition
+    (``Baarlandhof 68, Rotterdam``), a line of its own under a line that ends in a number
+    (the town line of an address block), or a verb of travel or dwelling and its preposition
     (``flew to``, ``moved here from``, ``originally from``, ``lives in``, ``am in``,
     ``home city``); a possessive after it (``lives in Anna's flat``) keeps the name."""
     if _NUMBER_COMMA.search(text, max(0, start - 16), start) is not None:
+        return True
+    if (
+        _LINE_AFTER_NUMBER.search(text, max(0, start - 16), start) is not None
+        and _LINE_END.match(text, end) is not None
+    ):
         return True
     if _POSSESSIVE_AFTER.match(text, end) is not None:
         return False

@@ -161,6 +161,9 @@ def test_names_in_text_that_is_not_english_are_dropped() -> None:
         ("We moved here from Vila Meã", "Vila Meã", True),
         ("originally from Lisboa, and", "Lisboa", True),
         ("I am in Warszawa for a trip", "Warszawa", True),
+        ("Pachergasse 64\nVejstrup\n, SY\n 43945", "Vejstrup", True),
+        ("Apt. 194\\n??? Beerze\\n??? Netherlands", "Beerze", True),
+        ("Call 555 1234\nJohn Smith, our agent", "John Smith", False),
         ("During 1977, Johnson invested", "Johnson", False),  # a year, not a house number
         ("Room 12 was booked by Johnson", "Johnson", False),
         ("a letter from Johnson came", "Johnson", False),
