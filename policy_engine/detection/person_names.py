@@ -1,25 +1,37 @@
-"""PERSON spans from the model's entities: cut to the name, relabelled, repeated.
+"""PERSON spans from the model's entities: cut, relabelled, repeated, listed, checked.
 
 The small spaCy model finds most names but often with the wrong label or the wrong
-edges. Three general rules work on its entities (no second model pass, no name lists):
+edges. General rules work on its entities (no second model pass, no name lists); the
+NER stage (:mod:`.ner_stage`) applies them to every piece of text it analyses:
 
 * **Edges.** A PERSON entity that runs over a line break (also a literal ``\\n`` of
   JSON-escaped text), ends in a possessive ``'s`` or starts with a lower-case word
-  (``ex-Zombie Yli-Sirniö``) is cut to the first piece that looks like a name
-  (:func:`~.plausibility.plausible_name`); when none does it stays as it was (and the
-  plausibility check drops it).
+  (``ex-Zombie Yli-Sirniö``) is cut to the name (:func:`trim_name`); when that leaves no
+  name it stays as it was (and the plausibility check drops it).
 * **Labels.** An entity labelled ORG, NORP, PRODUCT, FAC or WORK_OF_ART that is shaped
   like a personal name is a PERSON: two to four capitalised words (initials allowed, a
   possessive ``'s`` cut off), at least two of them words of more than one letter, none
-  an English dictionary word (the lemmatizer's word index that comes with the model:
-  ``Karel Janeba`` but not ``Entertainment Weekly``, ``Insufficient Data``, ``Czech
-  Republic``) nor a company designator (``Ltd``, ``AG`` ...). Leading dictionary words
-  are a title and are cut off (``Producer Cettina Fanucci``). Places (GPE, LOC) keep their
-  label: a city's name has the same shape as a person's.
+  an English dictionary word (the lemmatizer's word index that comes with the model, see
+  :mod:`.ner_pipeline`: ``Karel Janeba`` but not ``Entertainment Weekly``, ``Insufficient
+  Data``, ``Czech Republic``) nor a company designator (``Ltd``, ``AG`` ...). Leading
+  dictionary words are a title and are cut off (``Producer Cettina Fanucci``). Places
+  (GPE, LOC) keep their label: a town's name has the same shape as a person's.
+* **Lists.** Single capitalised words listed with a one-word name (``Alik, Andrew,
+  Michael and Ashley``; ``Gustavsson, Baker and Young``) are names. The list is followed
+  from names that are no dictionary word: ``Wisdom and Discipline`` are words.
 * **Repeats.** A name mentioned once in full is often mentioned again by one part
   (``… directed by Anne-Lise Frederiksen and starring Frederiksen``). Every other
   capitalised occurrence of a word of a PERSON span (not a dictionary word, not an
   initial, not inside a place's entity) is a PERSON too.
+* **Common words.** A one-word "name" that is a dictionary word and that the same text
+  also writes in lower case is a common word (``Convert a string …`` after ``cannot
+  convert NULL``).
+* **English only.** The model reads English; in text that is not English (see
+  :class:`English`) its "names" are mostly capitalised nouns (every German noun is) and
+  are dropped.
+* **Places.** :func:`is_place` tells the NER stage which "names" the words before them
+  make a place (``Baarlandhof 68, Rotterdam``, ``flew to Northcross``): they are
+  reported as LOCATION.
 """
 
 from __future__ import annotations
@@ -177,7 +189,20 @@ def person_spans(
     found += _conjuncts(text, found, places, dictionary)
     names = found + _repeats(text, found, places, dictionary)
     english = English(text)
-    return [n for n in names if english.around(n.start, n.end)]
+    return [
+        n
+        for n in names
+        if english.around(n.start, n.end)
+        and not _common_word(text[n.start : n.end], english.lower_words, dictionary)
+    ]
+
+
+def _common_word(value: str, lower_words: Container[str], dictionary: Container[str]) -> bool:
+    """A one-word "name" that is a dictionary word and that the text also writes in lower
+    case is a common word at the start of a sentence or in a title (``Convert a string``
+    after ``cannot convert NULL``); a name is written capitalised throughout."""
+    lower = value.lower()
+    return " " not in value and lower in lower_words and in_dictionary(lower, dictionary)
 
 
 def is_place(text: str, start: int, end: int) -> bool:
@@ -213,9 +238,13 @@ class English:
     def __init__(self, text: str) -> None:
         self._starts: list[int] = []
         self._stops = [0]  # stop words among the first i words
+        #: The lower-case words written in the text.
+        self.lower_words: set[str] = set()
         for match in _PROSE_WORD.finditer(text):
+            word = match.group()
             self._starts.append(match.start())
-            self._stops.append(self._stops[-1] + (match.group() in STOP_WORDS))
+            self._stops.append(self._stops[-1] + (word in STOP_WORDS))
+            self.lower_words.add(word)
 
     def around(self, start: int, end: int) -> bool:
         first = bisect_left(self._starts, start - ENGLISH_WINDOW)

@@ -200,3 +200,16 @@ def person(text: str, value: str) -> DetectedSpan:
 def test_company_names_headings_and_csv_rows(text: str, value: str, kept: bool) -> None:
     span = person(text, value)
     assert (filter_implausible(text, [span]) == [span]) is kept
+
+
+def test_a_word_the_text_also_writes_in_lower_case_is_no_name() -> None:
+    text = "It cannot convert NULL.\n\nConvert a string to bytes. Ask Grant or Navigation."
+    entities = [
+        entity(text, "Convert", "PERSON"),
+        entity(text, "Grant", "PERSON"),
+        entity(text, "Navigation", "PERSON"),
+    ]
+    # "convert" is no word of the small list: it counts only once the list knows it
+    assert [v for _, v in names(text, entities)] == ["Convert", "Grant", "Navigation"]
+    found = person_spans(text, entities, WORDS | {"convert", "grant"})
+    assert [text[n.start : n.end] for n in found] == ["Grant", "Navigation"]
