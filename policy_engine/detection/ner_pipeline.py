@@ -8,7 +8,7 @@ stage's regex tokens, whose lemmas are the lower-cased words (:mod:`.tokens`), s
 "phone" still matches "phones" but an irregular form ("drove") does not match its root.
 
 One piece of the removed lemmatizer is kept: its word index (the English nouns, verbs,
-adjectives and adverbs it knows, about 90,000 lower-case words), which tells a name from
+adjectives and adverbs it knows, about 83,000 lower-case words), which tells a name from
 a capitalised common word (:mod:`.person_names`). It is kept per pipeline, and freed with it.
 """
 
