@@ -5,9 +5,11 @@ pattern stage first, this one second. Here spaCy's pipeline (NER only, see
 :mod:`.ner_pipeline`) runs over the text and Presidio's ``SpacyRecognizer`` turns its
 entities into results, with Presidio's own label mapping and scores. Like the pattern
 stage it scans the normalized view and decoded payloads (:mod:`.evasion`) and drops
-implausible names (:mod:`.plausibility`); the check that needs the pattern stage's spans
-(a "name" inside a secret or a code block is no name) is done when the stages are merged
-(:func:`merge_stage_spans`).
+implausible names (:mod:`.plausibility`). PERSON spans come from the rules of
+:mod:`.person_names` on the doc's entities (names cut to their edges, name-shaped entities
+of other labels, repeats and lists of names, places reported as LOCATION). The check
+that needs the pattern stage's spans (a "name" inside a secret or a code block is no
+name) is done when the stages are merged (:func:`merge_stage_spans`).
 
 Long texts are cut into pieces of at most :data:`CHUNK_CHARS` characters at line or
 sentence ends: spaCy's working memory grows with the length of one text (about 300 MB
