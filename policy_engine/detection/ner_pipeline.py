@@ -6,18 +6,42 @@ its entities are the same with every other component disabled. Nothing else of s
 analysis is read: context words near pattern matches are looked up in the pattern
 stage's regex tokens, whose lemmas are the lower-cased words (:mod:`.tokens`), so
 "phone" still matches "phones" but an irregular form ("drove") does not match its root.
+
+One piece of the removed lemmatizer is kept: its word index (the English nouns, verbs,
+adjectives and adverbs it knows, about 83,000 lower-case words), which tells a name from
+a capitalised common word (:mod:`.person_names`). It is kept per pipeline, and freed with it.
 """
 
 from __future__ import annotations
+
+import weakref
 
 from spacy.language import Language
 
 #: The components that keep running; every other one is disabled.
 KEPT_COMPONENTS = ("ner",)
+_LEMMATIZER = "lemmatizer"
+_WORD_INDEX = "lemma_index"
+#: The word index kept per pipeline (gone with the pipeline).
+_DICTIONARIES: weakref.WeakKeyDictionary[Language, frozenset[str]] = weakref.WeakKeyDictionary()
 
 
 def reduce_pipeline(pipeline: Language) -> None:
-    """Remove every component but NER (idempotent); their weights are freed (~15 MB)."""
+    """Remove every component but NER (idempotent); their weights are freed (~15 MB).
+
+    The lemmatizer's word index is kept first (:func:`dictionary`)."""
+    if pipeline not in _DICTIONARIES and _LEMMATIZER in pipeline.component_names:
+        own = getattr(pipeline.get_pipe(_LEMMATIZER), "lookups", None)
+        words: set[str] = set()
+        if own is not None and own.has_table(_WORD_INDEX):
+            for part_of_speech in own.get_table(_WORD_INDEX).values():
+                words.update(part_of_speech)
+        _DICTIONARIES[pipeline] = frozenset(words)
     for name in list(pipeline.component_names):
         if name not in KEPT_COMPONENTS:
             pipeline.remove_pipe(name)
+
+
+def dictionary(pipeline: Language) -> frozenset[str]:
+    """The English words kept by :func:`reduce_pipeline` (lower case; empty if none)."""
+    return _DICTIONARIES.get(pipeline, frozenset())

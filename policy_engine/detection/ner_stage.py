@@ -5,9 +5,11 @@ pattern stage first, this one second. Here spaCy's pipeline (NER only, see
 :mod:`.ner_pipeline`) runs over the text and Presidio's ``SpacyRecognizer`` turns its
 entities into results, with Presidio's own label mapping and scores. Like the pattern
 stage it scans the normalized view and decoded payloads (:mod:`.evasion`) and drops
-implausible names (:mod:`.plausibility`); the check that needs the pattern stage's spans
-(a "name" inside a secret or a code block is no name) is done when the stages are merged
-(:func:`merge_stage_spans`).
+implausible names (:mod:`.plausibility`). PERSON spans come from the rules of
+:mod:`.person_names` on the doc's entities (names cut to their edges, name-shaped entities
+of other labels, repeats and lists of names, places reported as LOCATION). The check
+that needs the pattern stage's spans (a "name" inside a secret or a code block is no
+name) is done when the stages are merged (:func:`merge_stage_spans`).
 
 Long texts are cut into pieces of at most :data:`CHUNK_CHARS` characters at line or
 sentence ends: spaCy's working memory grows with the length of one text (about 300 MB
@@ -29,6 +31,8 @@ from policy_engine.detection.builtins import NER_ENTITIES, NER_RECOGNIZER
 from policy_engine.detection.definitions import DetectorSet
 from policy_engine.detection.evasion import scan
 from policy_engine.detection.explain import ExplainedSpan, explanation_fields
+from policy_engine.detection.ner_pipeline import dictionary
+from policy_engine.detection.person_names import NameSpan, is_place, person_spans
 from policy_engine.detection.plausibility import filter_implausible
 from policy_engine.errors import DetectionError
 from policy_engine.models import DetectedSpan
@@ -38,6 +42,15 @@ DETECTOR_ID = f"presidio:{NER_RECOGNIZER}"
 
 #: Longest piece of text given to spaCy at once.
 CHUNK_CHARS = 10_000
+#: How each PERSON rule of :mod:`.person_names` explains its span.
+_RULE_EXPLANATIONS = {
+    "model": "Identified as PERSON by Spacy's Named Entity Recognition",
+    "edges": "Identified as PERSON by Spacy's NER, cut to the name",
+    "label": "Shaped like a personal name, labelled otherwise by Spacy's NER",
+    "repeat": "A word of a PERSON found elsewhere in the text",
+    "list": "Listed with a PERSON found by Spacy's NER",
+    "town": "A place by the words before it (a house number, 'flew to'), not a PERSON",
+}
 #: Where a piece may end, best first: a blank line, a line end, a sentence end, a blank.
 _CUT_POINTS = (
     regex.compile(r"\n[ \t]*\n"),
@@ -65,6 +78,8 @@ class NerStage:
             supported_language=LANGUAGE, supported_entities=self._entities
         )
         self._lock = threading.Lock()  # spaCy does not promise thread safety
+        pipelines = getattr(nlp_engine, "nlp", None) or {}
+        self._dictionary = dictionary(pipelines[LANGUAGE]) if LANGUAGE in pipelines else frozenset()
 
     def detect(self, text: str) -> list[DetectedSpan]:
         """Entities in ``text``, its normalized view and decoded payloads (original offsets)."""
@@ -108,9 +123,45 @@ class NerStage:
             results: list[RecognizerResult] = self._recognizer.analyze(
                 text, self._entities, artifacts
             )
-            return results
         except Exception as exc:  # spaCy's messages may quote the text: name the type only
             raise DetectionError(f"detector presidio: NER failed ({type(exc).__name__})") from None
+        if "PERSON" not in self._entities:
+            return results
+        # The doc's entities keep spaCy's own labels (Presidio renames only its copies).
+        entities = [(e.label_, e.start_char, e.end_char) for e in artifacts.tokens.ents]
+        names = person_spans(text, entities, self._dictionary)
+        towns = [n for n in names if is_place(text, n.start, n.end)]
+        names = [n for n in names if n not in towns]
+        relabelled = [(n.start, n.end) for n in names if n.rule == "label"]
+        kept = [
+            r
+            for r in results
+            if r.entity_type != "PERSON"
+            and not any(s < r.end and r.start < e for s, e in relabelled)
+        ]
+        if "LOCATION" in self._entities:
+            places = [(r.start, r.end) for r in kept if r.entity_type == "LOCATION"]
+            kept += [
+                self._result("LOCATION", town, "town")
+                for town in towns
+                if not any(s < town.end and town.start < e for s, e in places)
+            ]
+        return kept + [self._result("PERSON", name, name.rule) for name in names]
+
+    def _result(self, entity_type: str, name: NameSpan, rule: str) -> RecognizerResult:
+        score = self._recognizer.ner_strength
+        explanation = self._recognizer.build_explanation(score, _RULE_EXPLANATIONS[rule])
+        return RecognizerResult(
+            entity_type=entity_type,
+            start=name.start,
+            end=name.end,
+            score=score,
+            analysis_explanation=explanation,
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: NER_RECOGNIZER,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self._recognizer.id,
+            },
+        )
 
 
 def chunks(text: str, limit: int) -> Iterator[tuple[int, str]]:

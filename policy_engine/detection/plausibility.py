@@ -47,7 +47,7 @@ NAME_TYPES = frozenset({"PERSON"})
 _NAME_CHARS = regex.compile(r"[\p{L}\p{M}' .\-\u2019]+")
 
 
-_NAME_PARTICLES = frozenset(
+NAME_PARTICLES = frozenset(
     {"van", "von", "der", "den", "de", "del", "della", "di", "da", "das", "dos", "du", "la",
      "le", "bin", "binti", "ibn", "al", "el", "y", "e", "ter", "ten", "zu"}
 )  # fmt: skip
@@ -57,6 +57,22 @@ _STREET_WORDS = frozenset(
      "villages", "shores", "valley", "valleys", "locks", "apt", "suite", "straat", "weg",
      "gasse", "strasse", "utca", "aqq"}
 )  # fmt: skip
+#: Company designators: a "name" next to one is part of a company's name.
+COMPANY_DESIGNATORS = frozenset(
+    {"inc", "ltd", "llc", "llp", "plc", "ag", "sa", "nv", "bv", "gmbh", "corp", "co", "kg",
+     "oy", "ab", "pty", "limited", "corporation", "company", "holding", "holdings"}
+)  # fmt: skip
+_DESIGNATOR = (
+    r"(?:Inc|Ltd|LLC|LLP|PLC|AG|SA|NV|BV|GmbH|Corp|Co|KG|Oy|AB|Pty|Limited|Corporation"
+    r"|Company|Holdings?)"
+)
+_COMPANY_AFTER = regex.compile(
+    rf"(?:['\u2019]s)?(?:[ \t]+\p{{Lu}}[\p{{L}}&.-]*){{0,3}}[ \t]+{_DESIGNATOR}(?![\p{{L}}\d])"
+)
+_COMPANY_BEFORE = regex.compile(rf"(?<![\p{{L}}\d]){_DESIGNATOR}\.?,?[ \t]+$")
+#: A heading: the span alone on its line, followed by a colon.
+_HEADING_AFTER = regex.compile(r"[ \t]*:[ \t]*(?:\r?\n|\\n|$)")
+_LINE_START = regex.compile(r"(?:^|\n|\\n)[ \t]*$")
 _NUMBER_BEFORE = regex.compile(r"(?<![\d.,:/-])(?!(?:19|20)\d\d[ \t])\d{1,6}[ \t]+$")
 _NUMBER_AFTER = regex.compile(r"[ \t]+\d{1,5}\b(?![ \t.-]*\d)")
 
@@ -67,9 +83,9 @@ def plausible_name(value: str) -> bool:
     if not any(ch.isupper() for ch in value):
         return False
     words = value.split()
-    if any(w[0].islower() and w not in _NAME_PARTICLES for w in words):
+    if any(w[0].islower() and w not in NAME_PARTICLES for w in words):
         return False
-    if words[-1].rstrip(".").lower() in _STREET_WORDS:
+    if words[-1].rstrip(".").lower() in _STREET_WORDS | COMPANY_DESIGNATORS:
         return False
     return not (len(words) == 1 and len(value) > 2 and value.isupper())
 
@@ -99,6 +115,7 @@ _STREET_AFTER = regex.compile(
 #: Types that make a line a record about a person (its packed names are kept).
 CONTACT_TYPES = frozenset({"EMAIL_ADDRESS", "PHONE_NUMBER"})
 _PHONE_BASE_SCORE = 0.4  # Presidio's score for a phone match without context
+_EMAIL_LIKE = regex.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL_USER = regex.compile(r"[A-Za-z][\w+.-]*://[^\s/@:]*:$")
 
 
@@ -126,6 +143,8 @@ def filter_implausible(text: str, spans: list[DetectedSpan]) -> list[DetectedSpa
             not plausible_name(value)
             or _LABEL_AFTER.match(text, span.end) is not None
             or _is_code(text, span.start, span.end)
+            or _in_company_name(text, span.start, span.end)
+            or _is_heading(text, span.start, span.end)
             or (
                 _in_packed_list(text, span.start, span.end)
                 and not _contact_on_line(text, span.start, contacts)
@@ -148,6 +167,23 @@ def filter_implausible(text: str, spans: list[DetectedSpan]) -> list[DetectedSpa
     return kept
 
 
+def _in_company_name(text: str, start: int, end: int) -> bool:
+    """A company designator after the span (``Hoenle AG``, ``Domino's Pizza Inc.``) or
+    right before it (``Holding Ltd. Orchestra``)."""
+    return (
+        _COMPANY_AFTER.match(text, end) is not None
+        or _COMPANY_BEFORE.search(text, max(0, start - 16), start) is not None
+    )
+
+
+def _is_heading(text: str, start: int, end: int) -> bool:
+    """The span alone at the start of its line, followed by a colon (``Agenda:``)."""
+    return (
+        _HEADING_AFTER.match(text, end) is not None
+        and _LINE_START.search(text, max(0, start - 80), start) is not None
+    )
+
+
 def _in_packed_list(text: str, start: int, end: int) -> bool:
     """A comma without a space right before the span, or right after it and followed by a
     word: ``Eumetsat,Roscosmos,Copernicus`` is a list of values, not prose."""
@@ -161,7 +197,11 @@ def _contact_on_line(text: str, start: int, contacts: list[int]) -> bool:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", start)
     line_end = len(text) if line_end < 0 else line_end
-    return any(line_start <= at < line_end for at in contacts)
+    if any(line_start <= at < line_end for at in contacts):
+        return True
+    # The NER stage checks its names without the pattern stage's findings: an address
+    # written on the line counts as well.
+    return _EMAIL_LIKE.search(text, line_start, line_end) is not None
 
 
 def _is_code(text: str, start: int, end: int) -> bool:

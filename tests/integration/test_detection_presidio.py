@@ -170,3 +170,30 @@ def test_unmapped_model_labels_are_ignored_without_a_warning_each(
         found_types = {s.type for s in detector.detect(text)}
     assert "PERSON" in found_types and "LOCATION" in found_types
     assert not [r for r in caplog.records if "is not mapped" in r.getMessage()]
+
+
+def test_the_lemmatizers_word_index_outlives_the_lemmatizer(detector: PresidioDetector) -> None:
+    from policy_engine.detection.ner_pipeline import dictionary
+
+    engine = detector.ner.nlp_engine
+    assert isinstance(engine, SpacyNlpEngine) and engine.nlp is not None
+    words = dictionary(engine.nlp["en"])
+    assert "discipline" in words and "weekly" in words and "janeba" not in words
+
+
+def test_person_rules_on_the_models_entities(detector: PresidioDetector) -> None:
+    # The model labels this name ORG; its shape and the word list make it a PERSON.
+    assert found(detector, "Follow up with Karel Janeba in a couple of months.") == {
+        ("PERSON", "Karel Janeba")
+    }
+    # The model takes the town of this address for a person.
+    assert found(detector, "Moustafa Mellink lives at 16957 Baarlandhof 68, Rotterdam") == {
+        ("PERSON", "Moustafa Mellink"),
+        ("LOCATION", "Rotterdam"),
+    }
+    german = (
+        "Die kurze Geschichte elektronischer Medien vom Telegramm bis zum Fernsehen wird so "
+        "zur Vorgeschichte des Computers als Medium. Der Prozess der Mediatisierung der "
+        "Rechnernetze soll in Technik untersucht werden."
+    )
+    assert not {t for t, _ in found(detector, german)} & {"PERSON"}
