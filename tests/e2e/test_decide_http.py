@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 import httpx
@@ -196,6 +197,15 @@ def test_health_and_readiness(client: httpx.Client) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["ready"] is True
+
+
+def test_the_service_exempts_what_it_loaded_from_garbage_collection(
+    client: httpx.Client,
+) -> None:
+    metrics = client.get("/metrics").text
+    found = re.search(r"^policy_engine_gc_frozen_objects ([0-9.e+]+)$", metrics, re.M)
+    assert found is not None
+    assert float(found.group(1)) > 100_000  # the model, policies and detectors at least
 
 
 def test_no_planted_value_reaches_the_database_or_the_logs(
