@@ -54,15 +54,21 @@ class _ShadowCounters(Collector):
             yield CounterMetricFamily(family_name, help_texts.get(name, name), value=value)
 
 
-class _FrozenObjects(Collector):
+class _GarbageCollector(Collector):
     """``policy_engine_gc_frozen_objects``: what start-up exempted from garbage collection
-    (``policy-engine serve`` freezes the objects it loaded; 0 in other processes)."""
+    (``policy-engine serve`` freezes the objects it loaded; 0 in other processes), and
+    ``policy_engine_gc_enabled``: 1 while the collector runs (it is off only while loading)."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         yield GaugeMetricFamily(
             "policy_engine_gc_frozen_objects",
             "Objects loaded at start-up that the garbage collector no longer walks",
             value=gc.get_freeze_count(),
+        )
+        yield GaugeMetricFamily(
+            "policy_engine_gc_enabled",
+            "1 while Python's garbage collector is on",
+            value=float(gc.isenabled()),
         )
 
 
@@ -121,7 +127,7 @@ class Metrics:
             for step in ("detection", "evaluation", "audit", "decision")
         }
         r.register(_PolicyInfo(revision))
-        r.register(_FrozenObjects())
+        r.register(_GarbageCollector())
         if shadow is not None:
             r.register(_ShadowCounters(shadow))
 
