@@ -34,6 +34,7 @@ from policy_engine.detection.explain import ExplainedSpan, explanation_fields
 from policy_engine.detection.ner_pipeline import dictionary
 from policy_engine.detection.person_names import NameSpan, is_place, person_spans
 from policy_engine.detection.plausibility import filter_implausible
+from policy_engine.detection.results import recognizer_result
 from policy_engine.errors import DetectionError
 from policy_engine.models import DetectedSpan
 
@@ -151,16 +152,14 @@ class NerStage:
     def _result(self, entity_type: str, name: NameSpan, rule: str) -> RecognizerResult:
         score = self._recognizer.ner_strength
         explanation = self._recognizer.build_explanation(score, _RULE_EXPLANATIONS[rule])
-        return RecognizerResult(
-            entity_type=entity_type,
-            start=name.start,
-            end=name.end,
-            score=score,
-            analysis_explanation=explanation,
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: NER_RECOGNIZER,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self._recognizer.id,
-            },
+        return recognizer_result(
+            entity_type,
+            name.start,
+            name.end,
+            score,
+            explanation,
+            name=NER_RECOGNIZER,
+            identifier=self._recognizer.id,
         )
 
 

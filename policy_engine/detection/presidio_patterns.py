@@ -17,6 +17,7 @@ from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerRes
 from presidio_analyzer.pattern_recognizer import REGEX_TIMEOUT_SECONDS
 
 from policy_engine.detection.prefilter import Windowing, finditer
+from policy_engine.detection.results import recognizer_result
 from policy_engine.logs import get_logger
 
 log = get_logger(__name__)
@@ -64,16 +65,14 @@ def pattern_results(
                 description = rec.build_regex_explanation(
                     rec.name, pattern.name, pattern.regex, score, validation_result, flags
                 )
-                result = RecognizerResult(
-                    entity_type=rec.supported_entities[0],
-                    start=start,
-                    end=end,
-                    score=score,
-                    analysis_explanation=description,
-                    recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: rec.name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: rec.id,
-                    },
+                result = recognizer_result(
+                    rec.supported_entities[0],
+                    start,
+                    end,
+                    score,
+                    description,
+                    name=rec.name,
+                    identifier=rec.id,
                 )
                 if validation_result is not None:
                     result.score = (

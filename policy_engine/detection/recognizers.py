@@ -41,6 +41,7 @@ from policy_engine.detection.definitions import (
     compile_regex,
 )
 from policy_engine.detection.prefilter import Windowing, finditer
+from policy_engine.detection.results import recognizer_result
 from policy_engine.detection.source_code import CodeHeuristic, SourceCodeRecognizer
 from policy_engine.detection.validators import VALIDATORS, shannon_entropy
 from policy_engine.errors import DetectionError
@@ -168,16 +169,14 @@ class YamlPatternRecognizer(PatternRecognizer):
         if self._negative and self._negative_word_before(text, start):
             score = max(0.01, round(score - self._penalty, 4))
             explanation.set_improved_score(score)
-        return RecognizerResult(
-            entity_type=self._entity_type,
-            start=start,
-            end=end,
-            score=score,
-            analysis_explanation=explanation,
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self._detector_id,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            },
+        return recognizer_result(
+            self._entity_type,
+            start,
+            end,
+            score,
+            explanation,
+            name=self._detector_id,
+            identifier=self.id,
         )
 
 

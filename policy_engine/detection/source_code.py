@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from policy_engine.detection.results import recognizer_result
+
 
 @dataclass(frozen=True)
 class CodeHeuristic:
@@ -355,16 +357,14 @@ class SourceCodeRecognizer(LocalRecognizer):
                 textual_explanation=f"{span.code_lines} code-like line(s) ({span.how})",
             )
             results.append(
-                RecognizerResult(
-                    entity_type=entity_type,
-                    start=span.start,
-                    end=span.end,
-                    score=score,
-                    analysis_explanation=explanation,
-                    recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self._detector_id,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                    },
+                recognizer_result(
+                    entity_type,
+                    span.start,
+                    span.end,
+                    score,
+                    explanation,
+                    name=self._detector_id,
+                    identifier=self.id,
                 )
             )
         return results
