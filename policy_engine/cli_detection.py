@@ -115,8 +115,10 @@ def scan(
     """
     from policy_engine.detection import build_detector
     from policy_engine.engine import parse_request
+    from policy_engine.logs import configure_logging
     from policy_engine.settings import load_settings
 
+    configure_logging("console", "warning")  # stdout is the findings' alone
     if show_values and not sys.stdout.isatty():
         click.echo(
             "policy-engine: --show-values ignored: standard output is not a terminal "

@@ -28,6 +28,7 @@ from policy_engine.detection.describe import DetectorInfo, describe_detectors
 from policy_engine.detection.examples import ExampleFailure, run_examples
 from policy_engine.detection.loader import load_detector_set
 from policy_engine.errors import ConfigError
+from policy_engine.logs import ensure_library_logging
 
 if TYPE_CHECKING:
     from policy_engine.detection.patterns_detector import PatternDetector
@@ -83,6 +84,7 @@ def build_detector(
     With ``compiled_cache_dir``, the compiled pattern prefilter is kept there and reused
     by the next start (:class:`~.prefilter_store.PrefilterStore`).
     """
+    ensure_library_logging()  # never stray log lines on a host application's stdout
     try:
         factory = BACKENDS[backend]
     except KeyError:
