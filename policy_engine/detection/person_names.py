@@ -26,9 +26,10 @@ NER stage (:mod:`.ner_stage`) applies them to every piece of text it analyses:
 * **Common words.** A one-word "name" that is a dictionary word and that the same text
   also writes in lower case is a common word (``Convert a string …`` after ``cannot
   convert NULL``).
-* **English only.** The model reads English; in text that is not English (see
+* **English first.** The model reads English; in text that is not English (see
   :class:`English`) its "names" are mostly capitalised nouns (every German noun is) and
-  are dropped.
+  are dropped, except two or three capitalised words the model labelled PERSON (a missed
+  name costs more than a wrong one).
 * **Places.** :func:`is_place` tells the NER stage which "names" the words before them
   make a place (``Baarlandhof 68, Rotterdam``, ``flew to Northcross``): they are
   reported as LOCATION.
@@ -192,9 +193,21 @@ def person_spans(
     return [
         n
         for n in names
-        if english.around(n.start, n.end)
+        if (english.around(n.start, n.end) or _full_model_name(text, n))
         and not _common_word(text[n.start : n.end], english.lower_words, dictionary)
     ]
+
+
+def _full_model_name(text: str, name: NameSpan) -> bool:
+    """Two or three capitalised words that the model itself labelled PERSON: kept in text
+    that is not English too (``Jean Dupont`` in French), where the model's one-word "names"
+    and noun phrases (``Mediatisierung der Rechnernetze``) are mostly capitalised nouns."""
+    words = text[name.start : name.end].split()
+    return (
+        name.rule in ("model", "edges")
+        and 2 <= len(words) <= 3
+        and all(_WORD.fullmatch(word) for word in words)
+    )
 
 
 def _common_word(value: str, lower_words: Container[str], dictionary: Container[str]) -> bool:

@@ -152,6 +152,31 @@ def test_names_in_text_that_is_not_english_are_dropped() -> None:
     assert english_around(form, form.index("Helga"), form.index("Helga") + 12)
 
 
+def test_full_names_the_model_found_are_kept_in_text_that_is_not_english() -> None:
+    """A missed name sends personal data to an untrusted endpoint; a wrong one only
+    narrows the choice: two-word model names stay, one-word ones and relabelled
+    entities go."""
+    french = (
+        "Merci d'envoyer la facture à Jean Dupont, qui habite à Lyon depuis trois ans avec "
+        "sa famille et ses enfants."
+    )
+    found = names(
+        french,
+        [
+            entity(french, "Jean Dupont", "PERSON"),
+            entity(french, "Lyon", "PERSON"),
+            entity(french, "Merci", "ORG"),
+        ],
+    )
+    assert found == [("model", "Jean Dupont")]
+    german = (
+        "Der Prozess der Mediatisierung der Rechnernetze soll in der Technik untersucht "
+        "werden, sagt die kurze Geschichte der Medien."
+    )
+    phrase = entity(german, "Mediatisierung der Rechnernetze", "PERSON")
+    assert names(german, [phrase]) == []  # a noun phrase, not a name
+
+
 @pytest.mark.parametrize(
     ("text", "name", "expected"),
     [
