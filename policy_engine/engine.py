@@ -136,12 +136,13 @@ class Engine:
             detected = self._scan_stage(units, stage, detected, deadline, failures)
             if stage is not None:
                 stages_run.append(stage)
-            findings, value_digests = self._aggregate(detected)
+            findings, sources = self._aggregate(detected)
             policy_input = build_policy_input(req.context, findings, characters)
             evaluation_started = time.perf_counter()
             detection_time += evaluation_started - stage_started
             result, policy_failed = self._evaluate(evaluator, policy_input, failures)
         detection_done = started + detection_time
+        value_digests = self._value_digests(findings, sources)  # once, for the final findings
         report = DetectionReport(stages=stages_run, skipped=skipped) if stages_run else None
 
         evaluation_done = time.perf_counter()
@@ -303,15 +304,17 @@ class Engine:
             " found later would not change the decision"
         )
 
+    @staticmethod
     def _aggregate(
-        self, detected: list[tuple[ScanUnit, list[DetectedSpan]]]
-    ) -> tuple[list[Finding], list[list[str]]]:
-        """Group spans by (scanned text, detector, type, encoding) into findings; digest each.
+        detected: list[tuple[ScanUnit, list[DetectedSpan]]],
+    ) -> tuple[list[Finding], list[ScanUnit]]:
+        """Group spans by (scanned text, detector, type, encoding) into findings, each with
+        the text it was found in.
 
         A finding from an encoded payload (``encoded`` set) spans the whole encoded run.
         """
         findings: list[Finding] = []
-        digests: list[list[str]] = []
+        sources: list[ScanUnit] = []
         for unit, spans in detected:
             groups: dict[tuple[str, str, str, str], list[DetectedSpan]] = defaultdict(list)
             for span in spans:
@@ -331,8 +334,15 @@ class Engine:
                         encoded=encoded or None,
                     )
                 )
-                digests.append([self.digester.digest(unit.text[s.start : s.end]) for s in group])
-        return findings, digests
+                sources.append(unit)
+        return findings, sources
+
+    def _value_digests(self, findings: list[Finding], sources: list[ScanUnit]) -> list[list[str]]:
+        """Keyed digests of each finding's matched values, in span order."""
+        return [
+            [self.digester.digest(unit.text[start:end]) for start, end in finding.spans]
+            for finding, unit in zip(findings, sources, strict=True)
+        ]
 
     def _audited_context(self, context: RequestContext) -> dict[str, Any]:
         audited = context.model_dump(exclude_none=True)
