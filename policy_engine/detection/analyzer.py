@@ -25,7 +25,7 @@ from policy_engine.detection.builtins import NER_ENTITIES, builtin_recognizers
 from policy_engine.detection.context import IndexedContextEnhancer
 from policy_engine.detection.definitions import DetectorSet
 from policy_engine.detection.evasion import scan
-from policy_engine.detection.explain import ExplainedSpan, explanation_fields
+from policy_engine.detection.explain import span_of
 from policy_engine.detection.pattern_engine import PatternEngine
 from policy_engine.detection.plausibility import filter_implausible
 from policy_engine.detection.prefilter_store import PrefilterStore
@@ -144,19 +144,7 @@ class AnalyzerDetector:
                     f"for {result.entity_type}"
                 )
             detector, category = self._origin[recognizer_id]
-            fields: dict[str, Any] = {
-                "type": result.entity_type,
-                "category": category,
-                "start": result.start,
-                "end": result.end,
-                "score": round(min(1.0, float(result.score)), 4),
-                "detector": detector,
-            }
-            span = (
-                ExplainedSpan(**fields, **explanation_fields(result))
-                if explain
-                else DetectedSpan.model_construct(**fields)  # fields typed above: no validation
-            )
+            span = span_of(result, category=category, detector=detector, explain=explain)
             key = (span.start, span.end, span.type)
             kept = best.get(key)
             if kept is None or (-span.score, span.detector) < (-kept.score, kept.detector):

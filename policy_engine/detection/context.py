@@ -10,12 +10,13 @@ along the text), and its error names no text. Scores are unchanged.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from spacy.lang.en.stop_words import STOP_WORDS
+
+from policy_engine.detection.tokens import TOKEN  # the tokens of RegexTokenNlpEngine
 
 
 class IndexedContextEnhancer(LemmaContextAwareEnhancer):
@@ -40,10 +41,10 @@ class IndexedContextEnhancer(LemmaContextAwareEnhancer):
 
 # ------------------------------------------------------------------ context without a Doc
 
-#: The tokens of :class:`~policy_engine.detection.tokens.RegexTokenNlpEngine`.
-_TOKEN = re.compile(r"\w+|[^\w\s]")
+#: The settings of the enhancer the reference engine runs (Presidio's defaults).
+ENHANCER_SETTINGS = IndexedContextEnhancer()
 #: Words before the match token that count (Presidio's ``context_prefix_count``) ...
-PREFIX_WORDS = 5
+PREFIX_WORDS: int = ENHANCER_SETTINGS.context_prefix_count
 #: ... and the first characters searched for them (doubled until enough words are seen).
 _FIRST_WINDOW = 96
 
@@ -68,7 +69,7 @@ def surrounding_words(text: str, start: int) -> set[str]:
         low = max(0, start - window)
         before: list[str] = []  # lemmas of the tokens from `low` up to the match token
         match_token = None
-        for token in _TOKEN.finditer(text, low):
+        for token in TOKEN.finditer(text, low):
             if token.end() > start:
                 match_token = token
                 break
@@ -86,7 +87,7 @@ def surrounding_words(text: str, start: int) -> set[str]:
             break
         window *= 2
     words = set(backward)
-    for token in _TOKEN.finditer(text, match_token.start()):
+    for token in TOKEN.finditer(text, match_token.start()):
         lemma = token.group().lower()
         if _keyword(lemma):
             words.add(lemma)

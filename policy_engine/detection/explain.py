@@ -48,3 +48,21 @@ def explanation_fields(result: RecognizerResult) -> dict[str, Any]:
         "context_word": explanation.supportive_context_word or None,
         "validation": "passed" if explanation.validation_result else "none",
     }
+
+
+def span_of(
+    result: RecognizerResult, *, category: str, detector: str, explain: bool, offset: int = 0
+) -> DetectedSpan:
+    """The span a recognizer's result reports (``offset`` added to its positions), with
+    its explanation when ``explain``; the score at most 1, rounded to 4 places."""
+    fields: dict[str, Any] = {
+        "type": result.entity_type,
+        "category": category,
+        "start": result.start + offset,
+        "end": result.end + offset,
+        "score": round(min(1.0, float(result.score)), 4),
+        "detector": detector,
+    }
+    if explain:
+        return ExplainedSpan(**fields, **explanation_fields(result))
+    return DetectedSpan.model_construct(**fields)  # fields typed above: no validation

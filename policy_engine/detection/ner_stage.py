@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 import regex
 from presidio_analyzer import RecognizerResult
@@ -30,7 +29,7 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from policy_engine.detection.builtins import NER_ENTITIES, NER_RECOGNIZER
 from policy_engine.detection.definitions import DetectorSet
 from policy_engine.detection.evasion import scan
-from policy_engine.detection.explain import ExplainedSpan, explanation_fields
+from policy_engine.detection.explain import span_of
 from policy_engine.detection.ner_pipeline import dictionary
 from policy_engine.detection.person_names import NameSpan, is_place, person_spans
 from policy_engine.detection.plausibility import filter_implausible
@@ -99,18 +98,10 @@ class NerStage:
             for result in self._results(piece):
                 if result.score < self._analysis.threshold(result.entity_type):
                     continue
-                fields: dict[str, Any] = {
-                    "type": result.entity_type,
-                    "category": "pii",
-                    "start": result.start + offset,
-                    "end": result.end + offset,
-                    "score": round(min(1.0, float(result.score)), 4),
-                    "detector": DETECTOR_ID,
-                }
                 spans.append(
-                    ExplainedSpan(**fields, **explanation_fields(result))
-                    if explain
-                    else DetectedSpan(**fields)
+                    span_of(
+                        result, category="pii", detector=DETECTOR_ID, explain=explain, offset=offset
+                    )
                 )
         spans.sort(key=lambda s: (s.start, s.end, s.type))
         return filter_implausible(text, spans)
@@ -131,8 +122,11 @@ class NerStage:
         # The doc's entities keep spaCy's own labels (Presidio renames only its copies).
         entities = [(e.label_, e.start_char, e.end_char) for e in artifacts.tokens.ents]
         names = person_spans(text, entities, self._dictionary)
-        towns = [n for n in names if is_place(text, n.start, n.end)]
-        names = [n for n in names if n not in towns]
+        towns: list[NameSpan] = []
+        people: list[NameSpan] = []
+        for name in names:
+            (towns if is_place(text, name.start, name.end) else people).append(name)
+        names = people
         relabelled = [(n.start, n.end) for n in names if n.rule == "label"]
         kept = [
             r

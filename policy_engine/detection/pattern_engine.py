@@ -29,7 +29,7 @@ from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
 from policy_engine.detection import presidio_patterns
-from policy_engine.detection.context import find_context_word
+from policy_engine.detection.context import ENHANCER_SETTINGS, find_context_word
 from policy_engine.detection.phones import plausible_phone_results
 from policy_engine.detection.prefilter import Prefilter
 from policy_engine.detection.prefilter_store import PrefilterStore
@@ -40,8 +40,8 @@ _NAME = RecognizerResult.RECOGNIZER_NAME_KEY
 _ENHANCED = RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
 
 #: Presidio's ``LemmaContextAwareEnhancer`` defaults (what the reference engine uses).
-CONTEXT_FACTOR = 0.35
-MIN_SCORE_WITH_CONTEXT = 0.4
+CONTEXT_FACTOR: float = ENHANCER_SETTINGS.context_similarity_factor
+MIN_SCORE_WITH_CONTEXT: float = ENHANCER_SETTINGS.min_score_with_context_similarity
 
 
 class PatternEngine:

@@ -87,7 +87,8 @@ _LINE_BREAK = regex.compile(r"\r?\n|\\[nr]")
 _POSSESSIVE = regex.compile(r"['\u2019]s?$")
 _ANY_WORD = regex.compile(r"(?<![\p{L}\p{M}\p{N}_])[\p{L}\p{M}]+(?:-[\p{L}\p{M}]+)*")
 _INITIAL = regex.compile(r"\p{Lu}\.?")
-_WORD = regex.compile(r"\p{Lu}[\p{Ll}\p{M}]+(?:[-'\u2019]\p{Lu}?[\p{Ll}\p{M}]+)*")
+_WORD = regex.compile(_ONE_WORD)
+_LETTERS = regex.compile(r"[\p{L}-]+")
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def trim_name(text: str, start: int, end: int) -> tuple[int, int] | None:
         stripped = stripped[: possessive.start()]
     lead = len(value) - len(value.lstrip())
     words = stripped[lead:].split(" ")
-    if words and words[0][:1].islower() and regex.fullmatch(r"[\p{L}-]+", words[0]):
+    if words and words[0][:1].islower() and _LETTERS.fullmatch(words[0]):
         lead += len(words.pop(0)) + 1
     if line_break is not None and len(words) < 2:
         return None

@@ -52,10 +52,6 @@ _SECOND_NUMBER_START = phonenumbermatcher._SECOND_NUMBER_START_PATTERN  # type: 
 #: out of tries happens exactly where libphonenumber would run out).
 _CACHE_MIN_TRIES = 1024
 
-#: A candidate's outcome: (start within the candidate, raw string, number) or None, and the
-#: tries it used up.
-_Outcome = tuple[tuple[int, str, Any] | None, int]
-
 
 class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
     """``PhoneNumberMatcher`` that does not parse candidates with fewer than 7 digits, and
@@ -138,20 +134,19 @@ def plausible_phone_results(recognizer: PhoneRecognizer, text: str) -> list[Reco
     results = []
     cache: dict[Any, Any] = {}  # candidates by search index, outcomes by candidate
     parsed_regions: dict[tuple[int, int], tuple[bool, Any]] = {}  # span → (parses, region)
-    seen: set[tuple[int, int]] = set()
     for region in recognizer.supported_regions:
         matcher = _PlausibleMatcher(text, region, recognizer.leniency or 0, cache)
         for match in matcher:
             span = (match.start, match.end)
-            if span not in parsed_regions:
+            first = span not in parsed_regions  # a later duplicate would be dropped anyway
+            if first:
                 parsed_regions[span] = _number_region(text[match.start : match.end])
             # The recognizer's own quirk, kept: a span that does not parse is explained
             # with the region of the last span that did (or the matcher's).
             parses, number_region = parsed_regions[span]
             if parses:
                 region = number_region
-            if span not in seen:  # a later duplicate would be dropped: build only the first
-                seen.add(span)
+            if first:
                 results.append(recognizer._get_recognizer_result(match, text, region, None))  # type: ignore[no-untyped-call]
     return list(EntityRecognizer.remove_duplicates(results))
 

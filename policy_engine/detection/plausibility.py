@@ -77,6 +77,10 @@ _NUMBER_BEFORE = regex.compile(r"(?<![\d.,:/-])(?!(?:19|20)\d\d[ \t])\d{1,6}[ \t
 _NUMBER_AFTER = regex.compile(r"[ \t]+\d{1,5}\b(?![ \t.-]*\d)")
 
 
+#: Words a name never ends with: a street's or a company's.
+_NOT_LAST_WORDS = _STREET_WORDS | COMPANY_DESIGNATORS
+
+
 def plausible_name(value: str) -> bool:
     if not _NAME_CHARS.fullmatch(value):
         return False
@@ -85,7 +89,7 @@ def plausible_name(value: str) -> bool:
     words = value.split()
     if any(w[0].islower() and w not in NAME_PARTICLES for w in words):
         return False
-    if words[-1].rstrip(".").lower() in _STREET_WORDS | COMPANY_DESIGNATORS:
+    if words[-1].rstrip(".").lower() in _NOT_LAST_WORDS:
         return False
     return not (len(words) == 1 and len(value) > 2 and value.isupper())
 

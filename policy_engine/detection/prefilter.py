@@ -33,6 +33,7 @@ of ``\\w`` or case differ outside ASCII) or holds the separators ``\\x1c``-``\\x
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import warnings
@@ -87,12 +88,10 @@ _ASCII = [chr(code) for code in range(128)]
 def measure(pattern: str, flags: int) -> Reach | None:
     """The :class:`Reach` of ``pattern``; None if its lookaheads are unbounded or Python's
     parser cannot read it."""
-    if _MISREAD.search(pattern):
+    parsed = _parse(pattern, flags)
+    if parsed is None:
         return None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "possible nested set" and the like
-            parsed = sre_parse.parse(_without_properties(pattern), flags & _SRE_FLAGS)
         longest = parsed.getwidth()[1]
         ahead = _lookahead(parsed)
         consumed: set[str] = set()
@@ -370,7 +369,8 @@ class Prefilter:
         self.reaches: list[Reach | None]
         #: Per pattern: whether it is gated (not windowed, yet in the database).
         self.gated: list[bool]
-        #: Per pattern: a regex for a character it cannot consume, forwards and backwards.
+        #: Per unbounded windowed pattern: a regex for a character it cannot consume,
+        #: forwards and backwards (None for the others).
         self.stops: list[tuple[regex.Pattern[str], regex.Pattern[str]] | None]
         key = store.key(patterns) if store is not None else ""
         stored = store.load(key) if store is not None else None
@@ -388,7 +388,11 @@ class Prefilter:
                     for r in self.reaches
                 ]
                 store.save(key, Compiled(reaches, self.gated, self._database))
-        self.stops = [_stops(r.consumed) if r is not None else None for r in self.reaches]
+        # Only patterns without a longest match look for where a run of them stops.
+        self.stops = [
+            _stops(r.consumed) if r is not None and r.longest is None else None
+            for r in self.reaches
+        ]
         self._local = threading.local()
 
     @property
@@ -439,18 +443,23 @@ def _compile(
     )
 
 
+def _parse(pattern: str, flags: int) -> Any:
+    """Python's parse of ``pattern``; None when Python's parser cannot read it, or reads it
+    differently from the ``regex`` module (see :data:`_MISREAD`)."""
+    if _MISREAD.search(pattern):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "possible nested set" and the like
+            return sre_parse.parse(_without_properties(pattern), flags & _SRE_FLAGS)
+    except (re.error, OverflowError, RecursionError, TypeError, ValueError):
+        return None
+
+
 def _gateable(pattern: str, flags: int) -> bool:
     """Whether Python's parser reads ``pattern`` as the ``regex`` module does (so that its
     hyperscan form reports every match): :func:`measure` failed only on its lookahead."""
-    if _MISREAD.search(pattern):
-        return False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            sre_parse.parse(_without_properties(pattern), flags & _SRE_FLAGS)
-    except (re.error, OverflowError, RecursionError, TypeError, ValueError):
-        return False
-    return True
+    return _parse(pattern, flags) is not None
 
 
 def _stops(consumed: str) -> tuple[regex.Pattern[str], regex.Pattern[str]]:
@@ -526,10 +535,9 @@ class Gate:
     def __init__(self, pattern: str, flags: int) -> None:
         source = _hs_source(pattern)
         hs_flags = _hs_flags(flags) | hyperscan.HS_FLAG_SINGLEMATCH
-        self._database: Any = None
-        if _compiles(source, hs_flags):
-            self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            self._database.compile(expressions=[source], ids=[0], elements=1, flags=[hs_flags])
+        self._database: Any = None  # stays None (every text may match) if it cannot compile
+        with contextlib.suppress(hyperscan.error):
+            self._database = _database([(0, source, hs_flags)])
         self._local = threading.local()
 
     def may_match(self, text: str) -> bool:

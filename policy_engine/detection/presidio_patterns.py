@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import regex
 from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
 from presidio_analyzer.pattern_recognizer import REGEX_TIMEOUT_SECONDS
 
@@ -42,8 +43,6 @@ def pattern_results(
     recognizer: PatternRecognizer, text: str, windowings: Sequence[Windowing | None]
 ) -> list[RecognizerResult]:
     """``recognizer.analyze(text)``, pattern ``i`` searched in ``windowings[i]`` only."""
-    import regex
-
     rec: Any = recognizer  # Presidio's attributes are untyped
     flags = rec.global_regex_flags
     results: list[RecognizerResult] = []

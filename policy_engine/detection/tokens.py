@@ -19,7 +19,8 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
+#: A word or one punctuation character (the context words of the fast path use it too).
+TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
 class RegexTokenNlpEngine(NlpEngine):
@@ -40,7 +41,7 @@ class RegexTokenNlpEngine(NlpEngine):
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
         """Tokens with their offsets, and their lower-cased forms as lemmas."""
-        matches = list(_TOKEN.finditer(text))
+        matches = list(TOKEN.finditer(text))
         words = [m.group() for m in matches]
         spaces = [m.end() < len(text) and text[m.end()].isspace() for m in matches]
         return NlpArtifacts(
