@@ -18,7 +18,6 @@ from policy_engine.detection import build_detector
 from policy_engine.digest import Digester, load_or_create_key
 from policy_engine.engine import Engine
 from policy_engine.errors import ConfigError, PolicyEngineError
-from policy_engine.lean_imports import import_presidio
 from policy_engine.logs import ensure_library_logging, get_logger
 from policy_engine.policy import EmbeddedEvaluator, PolicySet, load_policy_set
 from policy_engine.policy.cache import cached
@@ -84,15 +83,6 @@ def load_policies(
     return load_policy_set(directory, {"catalog": catalog.policy_data()})
 
 
-def build_evaluator(
-    settings: Settings, catalog: Catalog, policies_dir: Path | None = None
-) -> PolicyEvaluator:
-    """Load ``policies_dir`` (default PE_POLICIES_DIR) with the catalog and build the
-    configured evaluator (PE_POLICY_BACKEND) on it, without a result cache."""
-    policy_set = load_policies(settings, catalog, policies_dir)
-    return POLICY_EVALUATORS[settings.policy_backend](policy_set, settings)
-
-
 #: Backends whose results may be cached: in-process ones. An OPA server may change its
 #: policies without this service knowing (bundle polling), and when it is down a decision
 #: must fail closed rather than come from memory.
@@ -114,7 +104,6 @@ def build_engine(settings: Settings | None = None) -> Engine:
     settings = load_settings() if settings is None else settings.resolved()
     catalog = load_catalog(settings.catalog)
     evaluator = serving_evaluator(load_policies(settings, catalog), settings)
-    import_presidio()  # without the transformers back-end: about 1 s of start-up
     detector = build_detector(
         settings.detectors_dir,
         backend=settings.detection_backend,
@@ -143,10 +132,7 @@ def build_shadow_for(settings: Settings, catalog: Catalog) -> ShadowEvaluator | 
     (a shadow never affects the service)."""
     assert settings.shadow_policies_dir is not None
     try:
-        policy_set = load_policy_set(
-            settings.shadow_policies_dir, {"catalog": catalog.policy_data()}
-        )
-        return build_shadow(policy_set)
+        return build_shadow(load_policies(settings, catalog, settings.shadow_policies_dir))
     except PolicyEngineError as exc:
         log.error("shadow_disabled", directory=str(settings.shadow_policies_dir), error=str(exc))
         return None

@@ -138,9 +138,10 @@ def scan(
         explainer = getattr(detector, "explain", None)
         if explain and explainer is None:
             raise PolicyEngineError(f"backend {backend!r} cannot explain its findings")
+        scan_text = explainer if explain and explainer else detector.detect
         rows = []
         for unit in units:
-            spans = explainer(unit.text) if explain and explainer else detector.detect(unit.text)
+            spans = scan_text(unit.text)
             for span in spans:
                 row: dict[str, Any] = {"message": unit.message, "part": unit.part}
                 row.update(span.model_dump(exclude_none=True))

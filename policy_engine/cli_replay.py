@@ -38,7 +38,7 @@ def replay(
     detection failed are skipped (their findings are unknown).
     """
     from policy_engine.audit.replay import replay as run_replay
-    from policy_engine.bootstrap import build_evaluator
+    from policy_engine.bootstrap import load_policies
     from policy_engine.catalog import load_catalog
     from policy_engine.policy import EmbeddedEvaluator
     from policy_engine.policy.input_paths import input_members_read
@@ -47,16 +47,11 @@ def replay(
     window = make_filters(since=since, until=until)
     try:
         catalog = load_catalog(settings.catalog)
-        evaluator = build_evaluator(
-            settings.model_copy(update={"policy_backend": "embedded"}), catalog, policies_dir
-        )
+        policy_set = load_policies(settings, catalog, policies_dir)
+        evaluator = EmbeddedEvaluator(policy_set)
     except PolicyEngineError as exc:
         fail(f"--policies {policies_dir}: {exc}")
-    members = (
-        input_members_read(evaluator.policy_set.modules)
-        if isinstance(evaluator, EmbeddedEvaluator)
-        else None
-    )
+    members = input_members_read(policy_set.modules)
     with open_store(settings) as store:
         bounds = store.sequence_range(window)
         total = 0 if bounds is None else bounds[1] - bounds[0] + 1

@@ -28,6 +28,7 @@ from policy_engine.detection.describe import DetectorInfo, describe_detectors
 from policy_engine.detection.examples import ExampleFailure, run_examples
 from policy_engine.detection.loader import load_detector_set
 from policy_engine.errors import ConfigError
+from policy_engine.lean_imports import import_presidio
 from policy_engine.logs import ensure_library_logging
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ def build_detector(
     by the next start (:class:`~.prefilter_store.PrefilterStore`).
     """
     ensure_library_logging()  # never stray log lines on a host application's stdout
+    import_presidio()  # without the transformers back-end: about 1 s of start-up
     try:
         factory = BACKENDS[backend]
     except KeyError:

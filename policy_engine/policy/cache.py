@@ -29,9 +29,6 @@ from policy_engine.policy.input_paths import InputPaths, input_members_read, pro
 from policy_engine.policy.loader import PolicySet
 from policy_engine.ports import PolicyEvaluator
 
-#: Default number of decisions kept per evaluator (``PE_POLICY_CACHE_SIZE``).
-DEFAULT_POLICY_CACHE_SIZE = 1024
-
 
 class CachedEvaluator:
     """:class:`~policy_engine.ports.PolicyEvaluator` answering repeated inputs from memory.
@@ -43,12 +40,11 @@ class CachedEvaluator:
         self,
         inner: PolicyEvaluator,
         policy_set: PolicySet,
-        max_entries: int = DEFAULT_POLICY_CACHE_SIZE,
+        max_entries: int,
     ) -> None:
         if max_entries <= 0:
             raise ValueError("max_entries must be positive (build no cache to turn it off)")
         self.inner = inner
-        self.policy_set = policy_set
         self.max_entries = max_entries
         self.members_read: InputPaths | None = input_members_read(policy_set.modules)
         self._entries: OrderedDict[bytes, dict[str, Any]] = OrderedDict()

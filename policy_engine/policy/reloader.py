@@ -20,7 +20,6 @@ from types import FrameType
 from policy_engine.engine import Engine
 from policy_engine.errors import PolicyEngineError
 from policy_engine.logs import get_logger
-from policy_engine.policy.cache import CachedEvaluator
 from policy_engine.policy.embedded import EmbeddedEvaluator
 from policy_engine.policy.loader import POLICY_SUFFIXES, PolicySet, load_policy_set
 from policy_engine.policy.rego_tests import run_tests
@@ -116,9 +115,8 @@ class PolicyReloader:
     def _restore(self, active: PolicyEvaluator) -> None:
         """An evaluator backed by a server may have pushed part of the candidate: push the
         active set again (an in-process evaluator has nothing to restore)."""
-        policy_set = getattr(active, "policy_set", None)
-        served = active.inner if isinstance(active, CachedEvaluator) else active
-        if policy_set is None or isinstance(served, EmbeddedEvaluator):
+        policy_set = getattr(active, "policy_set", None)  # a result cache has none: in-process
+        if policy_set is None or isinstance(active, EmbeddedEvaluator):
             return
         try:
             self.engine.evaluator = self.factory(policy_set)
