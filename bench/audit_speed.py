@@ -212,15 +212,9 @@ def main() -> None:
 
 def _distinct(records: Iterable[dict[str, Any]], members: Any) -> int:
     from policy_engine.audit.replay import policy_input_of
-    from policy_engine.policy.input_paths import project
+    from policy_engine.policy.input_paths import projection_key
 
-    keys = set()
-    for record in records:
-        seen = policy_input_of(record)
-        if members is not None:
-            seen = project(seen, members)
-        keys.add(json.dumps(seen, sort_keys=True))
-    return len(keys)
+    return len({projection_key(policy_input_of(record), members) for record in records})
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ difference.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from pydantic import ValidationError
 
 from policy_engine.engine import DETECTION_FAILED, build_policy_input
 from policy_engine.models import Finding, PolicyResult, RequestContext
-from policy_engine.policy.input_paths import InputPaths, project
+from policy_engine.policy.input_paths import InputPaths, projection_key
 from policy_engine.ports import PolicyEvaluator
 
 EXAMPLES_PER_CHANGE = 5
@@ -109,11 +108,10 @@ def replay(
             continue
         try:
             policy_input = policy_input_of(record)
-        except ValueError:
+            key = projection_key(policy_input, members_read)
+        except (TypeError, ValueError):
             report.errors += 1
             continue
-        seen = policy_input if members_read is None else project(policy_input, members_read)
-        key = json.dumps(seen, sort_keys=True, separators=(",", ":"))
         if key not in cache:
             try:
                 cache[key] = evaluator.evaluate(policy_input)

@@ -12,11 +12,10 @@ detector files and the backend, so a different detector set never reads another'
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 
 from policy_engine.detection.definitions import DetectorSet
+from policy_engine.lru import DigestLRU, content_key
 from policy_engine.models import DetectedSpan
 from policy_engine.ports import Detector, StagedDetector, detect_in_stages
 
@@ -32,45 +31,14 @@ def detector_revision(detector_set: DetectorSet, backend: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def content_key(revision: str, text: str) -> bytes:
-    """The cache key of ``text`` under ``revision`` (a digest: the text is not kept)."""
-    digest = hashlib.blake2b(revision.encode(), digest_size=20)
-    digest.update(b"\x00" + text.encode("utf-8", "surrogatepass"))
-    return digest.digest()
-
-
-class FindingCache:
+class FindingCache(DigestLRU[tuple[DetectedSpan, ...]]):
     """A thread-safe LRU of span lists, at most ``max_entries`` of them."""
 
     def __init__(self, max_entries: int = DEFAULT_CACHE_SIZE) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[bytes, tuple[DetectedSpan, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: bytes) -> tuple[DetectedSpan, ...] | None:
-        with self._lock:
-            spans = self._entries.get(key)
-            if spans is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return spans
+        super().__init__(max_entries)
 
     def put(self, key: bytes, spans: Sequence[DetectedSpan]) -> None:
-        if self.max_entries <= 0:
-            return
-        with self._lock:
-            self._entries[key] = tuple(spans)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
+        super().put(key, tuple(spans))
 
 
 #: The one stage of a detector that is not staged.

@@ -17,15 +17,12 @@ changed policy is never answered from an older one. Failed evaluations are not c
 
 from __future__ import annotations
 
-import hashlib
-import json
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+from policy_engine.lru import DigestLRU, content_key
 from policy_engine.models import PolicyResult
-from policy_engine.policy.input_paths import InputPaths, input_members_read, project
+from policy_engine.policy.input_paths import InputPaths, input_members_read, projection_key
 from policy_engine.policy.loader import PolicySet
 from policy_engine.ports import PolicyEvaluator
 
@@ -45,12 +42,20 @@ class CachedEvaluator:
         if max_entries <= 0:
             raise ValueError("max_entries must be positive (build no cache to turn it off)")
         self.inner = inner
-        self.max_entries = max_entries
         self.members_read: InputPaths | None = input_members_read(policy_set.modules)
-        self._entries: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
+        self._cache: DigestLRU[dict[str, Any]] = DigestLRU(max_entries)
+
+    @property
+    def max_entries(self) -> int:
+        return self._cache.max_entries
+
+    @property
+    def hits(self) -> int:
+        return self._cache.hits
+
+    @property
+    def misses(self) -> int:
+        return self._cache.misses
 
     @property
     def revision(self) -> str:
@@ -60,41 +65,23 @@ class CachedEvaluator:
         key = self.key(policy_input)
         if key is None:  # not JSON: the inner evaluator reports it
             return self.inner.evaluate(policy_input)
-        with self._lock:
-            stored = self._entries.get(key)
-            if stored is not None:
-                self._entries.move_to_end(key)
-                self.hits += 1
-            else:
-                self.misses += 1
+        stored = self._cache.get(key)
         if stored is not None:
             return PolicyResult.model_validate(stored)  # a fresh object for every caller
         result = self.inner.evaluate(policy_input)  # raises: nothing is stored
-        with self._lock:
-            self._entries[key] = result.model_dump(mode="json")
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+        self._cache.put(key, result.model_dump(mode="json"))
         return result
 
     def key(self, policy_input: Mapping[str, Any]) -> bytes | None:
         """The digest ``policy_input`` is stored under; None when it is not JSON."""
-        seen = (
-            policy_input if self.members_read is None else project(policy_input, self.members_read)
-        )
         try:
-            text = json.dumps(
-                seen, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-            )
+            text = projection_key(policy_input, self.members_read)
         except (TypeError, ValueError):
             return None
-        digest = hashlib.blake2b(self.inner.revision.encode(), digest_size=20)
-        digest.update(b"\x00" + text.encode("utf-8", "surrogatepass"))
-        return digest.digest()
+        return content_key(self.inner.revision, text)
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
+        return len(self._cache)
 
 
 def cached(evaluator: PolicyEvaluator, policy_set: PolicySet, max_entries: int) -> PolicyEvaluator:

@@ -9,6 +9,7 @@ where they differ. The analysis is textual and conservative: anything it cannot 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -87,3 +88,13 @@ def _dig(value: Any, path: tuple[str, ...]) -> Any:
             return "\x00absent"
         value = value[part]
     return value
+
+
+def projection_key(policy_input: Mapping[str, Any], paths: InputPaths | None) -> str:
+    """Canonical JSON of what policies reading ``paths`` (all of ``input`` when None) see
+    of ``policy_input``: equal keys, equal decisions. Raises TypeError or ValueError when
+    that part is not JSON."""
+    seen = policy_input if paths is None else project(policy_input, paths)
+    return json.dumps(
+        seen, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    )
