@@ -76,6 +76,7 @@ def test_shipped_directory_loads_with_the_expected_recognizers() -> None:
         "slack_token",
         "source_code",
         "vendor_keyed_assignment",
+        "url_credentials",
         "vendor_token",
     }
     assert by_id["aws_access_key"].detector_id == "yaml:secrets/aws_access_key"
