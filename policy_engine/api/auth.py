@@ -53,7 +53,12 @@ def require_role(
             )
         principal = keyring.authenticate(key.strip())
         if principal is None:
-            raise AccessError(401, "invalid_key", "the key is unknown or revoked")
+            raise AccessError(
+                401,
+                "invalid_key",
+                "the key is unknown or revoked; an operator makes a new one with "
+                f"'policy-engine keys create --role {roles[0]}'",
+            )
         if principal.role not in roles:
             raise AccessError(
                 403,

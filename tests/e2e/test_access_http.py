@@ -36,6 +36,7 @@ def test_decide_needs_a_gateway_key(server: Server) -> None:
         assert malformed.status_code == 401
         unknown = http.post("/decide", json=BODY, headers=bearer("not-a-known-key-at-all"))
         assert unknown.status_code == 401 and unknown.json()["error"] == "invalid_key"
+        assert "policy-engine keys create --role gateway" in unknown.json()["message"]
         for key in (AUDITOR_KEY, ADMIN_KEY):
             wrong_role = http.post("/decide", json=BODY, headers=bearer(key))
             assert wrong_role.status_code == 403
