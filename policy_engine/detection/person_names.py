@@ -237,11 +237,6 @@ def is_place(text: str, start: int, end: int) -> bool:
     return _PLACE_BEFORE.search(text, max(0, start - 40), start) is not None
 
 
-def english_around(text: str, start: int, end: int) -> bool:
-    """Whether the words around ``text[start:end]`` read as English (see :class:`English`)."""
-    return English(text).around(start, end)
-
-
 class English:
     """Where ``text`` reads as English: of the lower-case words standing alone within
     :data:`ENGLISH_WINDOW` characters of a span, at least :data:`ENGLISH_MIN_SHARE` are

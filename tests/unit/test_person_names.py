@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from policy_engine.detection.person_names import (
-    english_around,
+    English,
     in_dictionary,
     is_place,
     name_shaped,
@@ -149,7 +149,7 @@ def test_names_in_text_that_is_not_english_are_dropped() -> None:
     assert names(german, [entity(german, "Fernsehen", "PERSON")]) == []
     assert names(english, [entity(english, "Fernsehen", "PERSON")]) == [("model", "Fernsehen")]
     form = "Name:\nHelga Brandt\nAbteilung Einkauf"  # too few words to tell: kept
-    assert english_around(form, form.index("Helga"), form.index("Helga") + 12)
+    assert English(form).around(form.index("Helga"), form.index("Helga") + 12)
 
 
 def test_full_names_the_model_found_are_kept_in_text_that_is_not_english() -> None:
