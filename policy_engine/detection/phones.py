@@ -33,6 +33,7 @@ end, where the earlier region's resumed.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import phonenumbers
@@ -45,6 +46,7 @@ from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 MIN_PHONE_DIGITS = 7
 
 _CANDIDATE = phonenumbermatcher._PATTERN
+_DIGIT = re.compile(r"\d")
 _SECOND_NUMBER_START = phonenumbermatcher._SECOND_NUMBER_START_PATTERN  # type: ignore[attr-defined]
 
 
@@ -131,6 +133,8 @@ class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
 
 def plausible_phone_results(recognizer: PhoneRecognizer, text: str) -> list[RecognizerResult]:
     """``recognizer.analyze(text)`` minus the numbers with fewer than seven digits."""
+    if _DIGIT.search(text) is None:
+        return []  # every candidate holds a digit (\d of libphonenumber's pattern)
     results = []
     cache: dict[Any, Any] = {}  # candidates by search index, outcomes by candidate
     parsed_regions: dict[tuple[int, int], tuple[bool, Any]] = {}  # span → (parses, region)

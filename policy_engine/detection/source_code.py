@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -110,6 +111,7 @@ _COMMENT = _C(
     r"^(?://|/\*|\*/|\*\s|\*$|--\s|<!--"
     r"|#(?!!|\s*(?:include|define|undef|ifn?def|if|elif|else|endif|pragma|import)\b))"
 )
+_LOWER_UPPER = _C(r"[a-z][A-Z]")  # where a camelCase identifier may be
 _BULLET = _C(r"^(?:[-•*+]|\d{1,3}[.)])\s+\S")
 _WORD = _C(r"[A-Za-z][a-z']+")
 _FENCE = _C(r"^\s*(`{3,}|~{3,})\s*([\w+#.-]*)")
@@ -141,13 +143,14 @@ def score_line(line: str, *, in_block: bool = False) -> float:
         score += 1.0  # a block on one line
     if _ASSIGNMENT.match(stripped):
         score += 1.5
-    operators = len(_OPERATORS.findall(stripped))
+    operators = _count(_OPERATORS, stripped, 2)
     score += min(1.5, 0.75 * operators)
-    if _CALL.search(stripped):
+    call, method = _call_and_method(stripped)
+    if call:
         score += 1.0
-    if _METHOD.search(stripped):
+    if method:
         score += 0.5
-    if _IDENTIFIER.search(stripped):
+    if _has_identifier(stripped):
         score += 0.5
     if in_block and line[:1] in (" ", "\t"):
         score += 1.0
@@ -156,7 +159,7 @@ def score_line(line: str, *, in_block: bool = False) -> float:
         score += 2.0
     elif symbol_share >= 0.12:
         score += 1.0
-    words = len(_WORD.findall(stripped))
+    words = _count(_WORD, stripped, 11)
     if words >= 6 and stripped[-1] in ".?!" and symbol_share < 0.08:
         score -= 2.5  # a sentence
     elif words > 10 and symbol_share < 0.05:
@@ -164,6 +167,64 @@ def score_line(line: str, *, in_block: bool = False) -> float:
     if _BULLET.match(stripped) and not in_block:
         score -= 1.5
     return score
+
+
+# Long lines (a pasted document is often one line of 100 KB) are searched only where a
+# signal can be: at each "(" for calls and methods, at each "_" and lower-upper pair for
+# identifiers; words and operators are counted only as far as the score uses them. Each
+# answer is exactly the one the whole-line search gives.
+
+
+def _count(pattern: re.Pattern[str], line: str, enough: int) -> int:
+    """``len(pattern.findall(line))``, but at most ``enough``."""
+    return sum(1 for _ in islice(pattern.finditer(line), enough))
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch in "_$"  # [\w$] of the patterns above
+
+
+def _call_and_method(line: str) -> tuple[bool, bool]:
+    r"""Whether ``_CALL`` and ``_METHOD`` match in ``line``. Both end their identifier at a
+    "(": its run of ``[\w$]`` characters starts either a call (after no word character)
+    or a method (after a ".")." """
+    call = method = False
+    paren = line.find("(")
+    while paren != -1 and not (call and method):
+        start = paren
+        while start > 0 and _word_char(line[start - 1]):
+            start -= 1
+        if start < paren:
+            call = call or _CALL.match(line, start) is not None
+            method = method or (start >= 2 and _METHOD.match(line, start - 2) is not None)
+        paren = line.find("(", paren + 1)
+    return call, method
+
+
+def _has_identifier(line: str) -> bool:
+    """Whether ``_IDENTIFIER`` matches in ``line``: a snake_case word starts at the
+    lower-case run before one of its "_", a camelCase word at the one before a lower-upper
+    pair; the pattern is tried at those word starts only."""
+    underscore = line.find("_")
+    while underscore != -1:
+        if _identifier_at(line, underscore, "abcdefghijklmnopqrstuvwxyz0123456789"):
+            return True
+        underscore = line.find("_", underscore + 1)
+    for pair in _LOWER_UPPER.finditer(line):
+        if _identifier_at(line, pair.start() + 1, "abcdefghijklmnopqrstuvwxyz"):
+            return True
+    return False
+
+
+def _identifier_at(line: str, end: int, run: str) -> bool:
+    """Whether ``_IDENTIFIER`` matches at the start of the run of ``run`` characters
+    that ends at ``end``."""
+    start = end
+    while start > 0 and line[start - 1] in run:
+        start -= 1
+    if start == end or (start > 0 and _word_char(line[start - 1]) and line[start - 1] != "$"):
+        return False
+    return _IDENTIFIER.match(line, start) is not None
 
 
 def _symbol_share(stripped: str) -> float:

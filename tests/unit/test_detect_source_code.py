@@ -7,9 +7,14 @@ import random
 import pytest
 
 from policy_engine.detection.source_code import (
+    _CALL,
+    _IDENTIFIER,
+    _METHOD,
     _SYMBOLS,
     CodeHeuristic,
     SourceCodeRecognizer,
+    _call_and_method,
+    _has_identifier,
     _symbol_share,
     find_code_spans,
     score_line,
@@ -227,3 +232,47 @@ def test_symbol_share_counts_like_a_character_walk() -> None:
             continue
         nonspace = [ch for ch in line if not ch.isspace()]
         assert _symbol_share(line) == sum(ch in _SYMBOLS for ch in nonspace) / len(nonspace)
+
+
+LOOK_ALIKES = [
+    "foo(x)",
+    "a.b(c)",
+    "$x()",
+    "9a(b)",
+    "éa(b)",
+    "x)(y)",
+    "a].b()",
+    "a..b(c)",
+    "_(x)",
+    "snake_case",
+    "9a_b",
+    "Ab_c",
+    "é_x",
+    "$a_b",
+    "a_",
+    "_a",
+    "camelCase",
+    "ÉcamelCase",
+    "xCamel_",
+    "a1B",
+    "aB_",
+    "a$bC",
+    "(a)",
+    "obj.method(",
+    "f(g(h))",
+]
+
+
+def test_call_method_and_identifier_checks_answer_as_the_whole_line_search() -> None:
+    """The checks look only at "(", "_" and lower-upper pairs; each answer must be the
+    one ``pattern.search(line)`` gives, on look-alikes and random lines of their parts."""
+    rng = random.Random(11)
+    lines = list(LOOK_ALIKES)
+    for _ in range(20000):
+        lines.append(" ".join(rng.choice(LOOK_ALIKES) for _ in range(rng.randint(1, 4))))
+        lines.append("".join(rng.choice("aZb_$(.)x9 é]Y") for _ in range(rng.randint(1, 12))))
+    for line in lines:
+        expected_call = _CALL.search(line) is not None
+        expected_method = _METHOD.search(line) is not None
+        assert _call_and_method(line) == (expected_call, expected_method), line
+        assert _has_identifier(line) == (_IDENTIFIER.search(line) is not None), line
