@@ -79,7 +79,9 @@ class AnalyzerDetector:
         )
         self._analyzer: AnalyzerEngine | PatternEngine
         if nlp_engine is None:
-            self._analyzer = PatternEngine(recognizers, plausible_only=True, store=store)
+            self._analyzer = PatternEngine(
+                recognizers, plausible_only=True, store=store, span_threshold=analysis.threshold
+            )
         else:
             registry = OrderedRegistry(recognizers=recognizers, supported_languages=[LANGUAGE])
             self._analyzer = AnalyzerEngine(

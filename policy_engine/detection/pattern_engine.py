@@ -11,8 +11,11 @@ recognizer ids) with less work:
 * one hyperscan pass finds where each regex can match, and the regex runs only there
   (:mod:`.prefilter`; YAML recognizers and Presidio's regex recognizers alike);
 * with ``plausible_only`` (what ``detect`` uses), the phone recognizer does not parse
-  candidates that the plausibility filter would drop anyway (:mod:`.phones`);
-  ``explain`` runs it unchanged, as Presidio does.
+  candidates that the plausibility filter would drop anyway (:mod:`.phones`): those with
+  fewer than seven digits, and, when the detector's score thresholds are given
+  (``span_threshold``), those inside the span of a card, SSN, IBAN, IP address ... that
+  the other recognizers found (a phone number overlapping one is dropped: it runs last,
+  its results keep their place); ``explain`` runs it unchanged, as Presidio does.
 
 Everything else follows ``AnalyzerEngine.analyze`` step by step: recognizers in registry
 order, context enhancement, score thresholds, ``EntityRecognizer.remove_duplicates``.
@@ -22,7 +25,7 @@ The reference (Presidio's engine over the same recognizers) stays available as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
@@ -31,6 +34,7 @@ from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 from policy_engine.detection import presidio_patterns
 from policy_engine.detection.context import ENHANCER_SETTINGS, find_context_word
 from policy_engine.detection.phones import plausible_phone_results
+from policy_engine.detection.plausibility import SPECIFIC_NUMBERS
 from policy_engine.detection.prefilter import Prefilter
 from policy_engine.detection.prefilter_store import PrefilterStore
 from policy_engine.detection.recognizers import YamlPatternRecognizer
@@ -53,9 +57,13 @@ class PatternEngine:
         *,
         plausible_only: bool,
         store: PrefilterStore | None = None,
+        span_threshold: Callable[[str], float] | None = None,
     ) -> None:
         self._recognizers = list(recognizers)
         self._plausible_only = plausible_only
+        #: The score a result of a type needs to become a span (the detector's analysis
+        #: thresholds, applied after this engine): knows which numbers will be spans.
+        self._span_threshold = span_threshold
         self._by_id = {recognizer.id: recognizer for recognizer in self._recognizers}
         self._thresholds = {r.id: r.score_thresholds for r in self._recognizers}
         # Prefilter keys of each windowed recognizer's patterns, in pattern order.
@@ -85,11 +93,13 @@ class PatternEngine:
         results: list[RecognizerResult] = []
         plausible_only = self._plausible_only and not return_decision_process
         hits = self._prefilter.scan(text)
+        phones: list[tuple[int, PhoneRecognizer]] = []  # run last, results put back in place
         for recognizer in self._recognizers:
             keys = self._keys.get(recognizer.id)
             if plausible_only and isinstance(recognizer, PhoneRecognizer):
-                found = plausible_phone_results(recognizer, text)
-            elif hits is not None and keys is not None:
+                phones.append((len(results), recognizer))
+                continue
+            if hits is not None and keys is not None:
                 windowings = [hits.windowing(key) for key in keys]
                 if isinstance(recognizer, YamlPatternRecognizer):
                     found = recognizer.analyze_windows(text, windowings)
@@ -98,16 +108,14 @@ class PatternEngine:
                     found = presidio_patterns.pattern_results(recognizer, text, windowings)
             else:
                 found = recognizer.analyze(text=text, entities=entities, nlp_artifacts=None)  # type: ignore[arg-type]
-            for result in found or ():
-                if not result.recognition_metadata:
-                    result.recognition_metadata = {}
-                if _ID not in result.recognition_metadata:
-                    result.recognition_metadata[_ID] = recognizer.id
-                if _NAME not in result.recognition_metadata:
-                    name: str = recognizer.name  # type: ignore[has-type]
-                    result.recognition_metadata[_NAME] = name
-                results.append(result)
+            results.extend(_labelled(found or (), recognizer))
         self._enhance(text, results)
+        if phones:
+            inside = self._number_spans(results)
+            for index, recognizer in reversed(phones):  # later places first: indexes hold
+                found = _labelled(plausible_phone_results(recognizer, text, inside), recognizer)
+                self._enhance(text, found)
+                results[index:index] = found
         results = [r for r in results if r.score >= self._threshold(r)]
         results = EntityRecognizer.remove_duplicates(results)
         if not return_decision_process:
@@ -132,9 +140,48 @@ class PatternEngine:
                     result.analysis_explanation.set_supportive_context_word(word)
                     result.analysis_explanation.set_improved_score(result.score)
 
+    def _number_spans(self, results: list[RecognizerResult]) -> list[tuple[int, int]]:
+        """The spans that will be reported for a card, SSN, IBAN, IP address ...
+        (:data:`~policy_engine.detection.plausibility.SPECIFIC_NUMBERS`), merged where they
+        overlap: the results whose score passes this engine's and the detector's
+        thresholds (``remove_duplicates`` only drops results inside another of their type,
+        so the merged spans stay the same). Empty without the detector's thresholds."""
+        if self._span_threshold is None:
+            return []
+        spans = sorted(
+            (r.start, r.end)
+            for r in results
+            if r.entity_type in SPECIFIC_NUMBERS
+            and r.score > 0
+            and r.score >= self._threshold(r)
+            and r.score >= self._span_threshold(r.entity_type)
+        )
+        merged: list[tuple[int, int]] = []
+        for start, end in spans:
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        return merged
+
     def _threshold(self, result: RecognizerResult) -> float:
         thresholds = self._thresholds.get(result.recognition_metadata[_ID])
         if thresholds is None:
             return 0.0
         value = thresholds.get(result.entity_type, thresholds.get("default"))
         return 0.0 if value is None else value
+
+
+def _labelled(
+    found: Sequence[RecognizerResult], recognizer: EntityRecognizer
+) -> list[RecognizerResult]:
+    """``found`` with the recognizer's id and name in their metadata (as Presidio does)."""
+    for result in found:
+        if not result.recognition_metadata:
+            result.recognition_metadata = {}
+        if _ID not in result.recognition_metadata:
+            result.recognition_metadata[_ID] = recognizer.id
+        if _NAME not in result.recognition_metadata:
+            name: str = recognizer.name  # type: ignore[has-type]
+            result.recognition_metadata[_NAME] = name
+    return list(found)

@@ -34,6 +34,8 @@ end, where the earlier region's resumed.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Sequence
 from typing import Any
 
 import phonenumbers
@@ -56,21 +58,31 @@ _CACHE_MIN_TRIES = 1024
 
 
 class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
-    """``PhoneNumberMatcher`` that does not parse candidates with fewer than 7 digits, and
-    parses a candidate seen before (same characters around it) only once."""
+    """``PhoneNumberMatcher`` that does not parse candidates with fewer than 7 digits or
+    inside ``numbers`` (merged spans of cards, SSNs, IBANs ...), and parses a candidate seen
+    before (same characters around it) only once."""
 
-    def __init__(self, text: str, region: str, leniency: int, cache: dict[Any, Any]):
+    def __init__(
+        self,
+        text: str,
+        region: str,
+        leniency: int,
+        cache: dict[Any, Any],
+        numbers: Sequence[tuple[int, int]] = (),
+    ):
         super().__init__(text, region, leniency=leniency)
         self._cache = cache
+        self._numbers = numbers
+        self._number_starts = [start for start, _ in numbers]
 
     def _find(self, index: int) -> Any:
         # libphonenumber's _find, plus the skips and the caches (marked below).
         found = self._candidate(index)
         while self._max_tries > 0 and found is not None:
-            start, candidate, plain, few_digits = found
+            start, candidate, plain, skip = found
             candidate_len = len(candidate)
             matched_whole = ("whole", start) in self._cache
-            if not few_digits and not matched_whole and candidate_len >= self._min_candidate_length:
+            if not skip and not matched_whole and candidate_len >= self._min_candidate_length:
                 extracted = self._cached_extract(candidate, start)  # cache
                 if extracted is not None:
                     whole = (extracted.start, extracted.end) == (start, start + candidate_len)
@@ -85,7 +97,10 @@ class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
     def _candidate(self, index: int) -> tuple[int, str, bool, bool] | None:
         """The next candidate from ``index``: start, text (trimmed at a second number),
         whether it is plain (neither trimmed nor with an extension) and whether it is plain
-        with too few digits; the same for every region, so cached."""
+        and skipped: too few digits, or inside one of ``numbers`` with at most 20 digits
+        (so at most 20 digit groups: the pattern's cap of 21 did not end it, and a
+        candidate starting inside it ends where it ends); the same for every region, so
+        cached."""
         key = ("candidate", index)
         if key in self._cache:
             cached: tuple[int, str, bool, bool] | None = self._cache[key]
@@ -96,10 +111,20 @@ class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
             untrimmed = match.group()
             candidate = self._trim_after_first_match(_SECOND_NUMBER_START, untrimmed)
             plain = candidate == untrimmed and match.lastindex is None  # no "ext. 12"
-            few_digits = plain and sum(ch.isdigit() for ch in candidate) < MIN_PHONE_DIGITS
-            found = (match.start(), candidate, plain, few_digits)
+            digits = sum(ch.isdigit() for ch in candidate)
+            start = match.start()
+            skip = plain and (
+                digits < MIN_PHONE_DIGITS
+                or (digits <= 20 and self._in_number(start, start + len(candidate)))
+            )
+            found = (start, candidate, plain, skip)
         self._cache[key] = found
         return found
+
+    def _in_number(self, start: int, end: int) -> bool:
+        """Whether ``start:end`` lies inside one of the merged ``numbers`` spans."""
+        index = bisect_right(self._number_starts, start) - 1
+        return index >= 0 and end <= self._numbers[index][1]
 
     def _cached_extract(self, candidate: str, offset: int) -> Any:
         """``_extract_match``, answered from the cache when the candidate and everything the
@@ -131,15 +156,19 @@ class _PlausibleMatcher(phonenumbers.PhoneNumberMatcher):
         return phonenumbers.PhoneNumberMatch(offset + found[0], found[1], found[2])
 
 
-def plausible_phone_results(recognizer: PhoneRecognizer, text: str) -> list[RecognizerResult]:
-    """``recognizer.analyze(text)`` minus the numbers with fewer than seven digits."""
+def plausible_phone_results(
+    recognizer: PhoneRecognizer, text: str, numbers: Sequence[tuple[int, int]] = ()
+) -> list[RecognizerResult]:
+    """``recognizer.analyze(text)`` minus the numbers with fewer than seven digits and
+    those inside ``numbers`` (sorted, merged spans of other numbers: a phone number that
+    overlaps one is dropped by the plausibility filter)."""
     if _DIGIT.search(text) is None:
         return []  # every candidate holds a digit (\d of libphonenumber's pattern)
     results = []
     cache: dict[Any, Any] = {}  # candidates by search index, outcomes by candidate
     parsed_regions: dict[tuple[int, int], tuple[bool, Any]] = {}  # span → (parses, region)
     for region in recognizer.supported_regions:
-        matcher = _PlausibleMatcher(text, region, recognizer.leniency or 0, cache)
+        matcher = _PlausibleMatcher(text, region, recognizer.leniency or 0, cache, numbers)
         for match in matcher:
             span = (match.start, match.end)
             first = span not in parsed_regions  # a later duplicate would be dropped anyway

@@ -139,7 +139,10 @@ def filter_implausible(text: str, spans: list[DetectedSpan]) -> list[DetectedSpa
         return spans
     others = [(s.start, s.end) for s in spans if s.category != "pii"]
     specific = [(s.start, s.end) for s in spans if s.type in SPECIFIC_NUMBERS]
-    contacts = [s.start for s in spans if s.type in CONTACT_TYPES]
+    dropped = {id(s) for s in spans if s.type not in NAME_TYPES and _dropped(text, s, specific)}
+    # A line is a record about a person when it holds a contact that is reported (not a
+    # card number taken for a phone number).
+    contacts = [s.start for s in spans if s.type in CONTACT_TYPES and id(s) not in dropped]
     kept = []
     for span in spans:
         value = text[span.start : span.end]
@@ -157,18 +160,26 @@ def filter_implausible(text: str, spans: list[DetectedSpan]) -> list[DetectedSpa
             or any(start <= span.start and span.end <= end for start, end in others)
         ):
             continue
-        if span.type == "PHONE_NUMBER" and (
-            not plausible_phone(value, span.score)
-            or _STREET_AFTER.match(text, span.end) is not None
-            or any(start < span.end and span.start < end for start, end in specific)
-        ):
-            continue
-        if span.type == "US_SSN" and value.lstrip()[:1] == "9":
-            continue
-        if span.type == "EMAIL_ADDRESS" and _after_url_user(text, span.start):
+        if id(span) in dropped:
             continue
         kept.append(span)
     return kept
+
+
+def _dropped(text: str, span: DetectedSpan, specific: list[tuple[int, int]]) -> bool:
+    """Whether a phone number, SSN or e-mail address is implausible (names aside)."""
+    value = text[span.start : span.end]
+    if span.type == "PHONE_NUMBER":
+        return (
+            not plausible_phone(value, span.score)
+            or _STREET_AFTER.match(text, span.end) is not None
+            or any(start < span.end and span.start < end for start, end in specific)
+        )
+    if span.type == "US_SSN":
+        return value.lstrip()[:1] == "9"
+    if span.type == "EMAIL_ADDRESS":
+        return _after_url_user(text, span.start)
+    return False
 
 
 def _in_company_name(text: str, start: int, end: int) -> bool:
@@ -196,8 +207,8 @@ def _in_packed_list(text: str, start: int, end: int) -> bool:
 
 
 def _contact_on_line(text: str, start: int, contacts: list[int]) -> bool:
-    """An e-mail address or phone number on the same line: a record about a person (a CSV
-    row ``Jane,Doe,jane@example.com``), whose names are kept."""
+    """A reported e-mail address or phone number on the same line: a record about a person
+    (a CSV row ``Jane,Doe,jane@example.com``), whose names are kept."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", start)
     line_end = len(text) if line_end < 0 else line_end

@@ -164,6 +164,52 @@ def test_name_plausibility(text: str, value: str, kept: bool) -> None:
     assert filter_implausible(text, [span, *others]) == ([span] if kept else []) + others
 
 
+def test_a_card_number_taken_for_a_phone_number_makes_no_record_of_a_person() -> None:
+    """A packed list keeps its names only beside a contact that is reported."""
+    text = "42,Roscosmos,4111 1111 1111 1111"
+    name = _span("PERSON", text, "Roscosmos", 0.85)
+    card = _span("CREDIT_CARD", text, "4111 1111 1111 1111", 1.0)
+    phone = _span("PHONE_NUMBER", text, "4111 1111 1111 1111", 0.4)
+    assert filter_implausible(text, [name, card, phone]) == [card]
+    row = "42,Roscosmos,+44 20 7946 0958"
+    name = _span("PERSON", row, "Roscosmos", 0.85)
+    phone = _span("PHONE_NUMBER", row, "+44 20 7946 0958", 0.75)
+    assert filter_implausible(row, [name, phone]) == [name, phone]
+
+
+def test_no_phone_number_is_parsed_inside_a_card_or_iban(
+    detector: PatternDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The phone stage does not parse candidates inside the other numbers' spans (the
+    plausibility filter would drop what it found there); numbers beside them are found."""
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    from policy_engine.detection import phones
+
+    parsed: list[str] = []
+    extract = phones._PlausibleMatcher._extract_match
+
+    def counting(self: phones._PlausibleMatcher, candidate: str, offset: int) -> object:
+        parsed.append(candidate)
+        return extract(self, candidate, offset)
+
+    monkeypatch.setattr(phones._PlausibleMatcher, "_extract_match", counting)
+    text = "card 4111 1111 1111 1111, call 212-555-0143, IBAN DE89 3704 0044 0532 0130 00"
+    card = (text.index("4111"), text.index("4111") + 19)
+    iban = (text.index("DE89"), len(text))
+    everything = phones.plausible_phone_results(PhoneRecognizer(), text)
+    assert "4111 1111 1111 1111" in parsed and "89 3704 0044 0532 0130 00" in parsed
+    parsed.clear()
+    skipped = phones.plausible_phone_results(PhoneRecognizer(), text, [card, iban])
+    assert set(parsed) == {"212-555-0143"}
+    assert [(r.start, r.end) for r in skipped] == [(r.start, r.end) for r in everything]
+    assert [(s.type, text[s.start : s.end]) for s in detector.detect(text)] == [
+        ("CREDIT_CARD", "4111 1111 1111 1111"),
+        ("PHONE_NUMBER", "212-555-0143"),
+        ("IBAN_CODE", "DE89 3704 0044 0532 0130 00"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "value"),
     [
