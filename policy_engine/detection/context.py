@@ -52,7 +52,9 @@ _FIRST_WINDOW = 96
 def _keyword(lemma: str) -> bool:
     """Whether ``lemma`` is among the keywords Presidio keeps (``NlpArtifacts.set_keywords``):
     not a stop word, not punctuation."""
-    return lemma not in STOP_WORDS and any(ch.isalnum() for ch in lemma) and lemma != "be"
+    if lemma in STOP_WORDS or lemma == "be":
+        return False
+    return lemma.isalnum() or any(ch.isalnum() for ch in lemma)  # most words: one C call
 
 
 def surrounding_words(text: str, start: int) -> set[str]:
@@ -95,10 +97,19 @@ def surrounding_words(text: str, start: int) -> set[str]:
     return words
 
 
-def find_context_word(text: str, start: int, context: Sequence[str]) -> str:
+def find_context_word(
+    text: str, start: int, context: Sequence[str], seen: dict[int, set[str]] | None = None
+) -> str:
     """The first of ``context`` contained in a surrounding word of ``start`` ('' if none):
-    Presidio's substring matching (``LemmaContextAwareEnhancer``)."""
-    words = surrounding_words(text, start)
+    Presidio's substring matching (``LemmaContextAwareEnhancer``). ``seen`` keeps the
+    surrounding words by start for further calls on the same text (several results often
+    start at one place)."""
+    if seen is None:
+        words = surrounding_words(text, start)
+    elif start in seen:
+        words = seen[start]
+    else:
+        words = seen[start] = surrounding_words(text, start)
     for candidate in context:
         lowered = candidate.lower()
         if any(lowered in word for word in words):

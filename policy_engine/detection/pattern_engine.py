@@ -109,12 +109,13 @@ class PatternEngine:
             else:
                 found = recognizer.analyze(text=text, entities=entities, nlp_artifacts=None)  # type: ignore[arg-type]
             results.extend(_labelled(found or (), recognizer))
-        self._enhance(text, results)
+        seen: dict[int, set[str]] = {}  # surrounding words by start, for this text only
+        self._enhance(text, results, seen)
         if phones:
             inside = self._number_spans(results)
             for index, recognizer in reversed(phones):  # later places first: indexes hold
                 found = _labelled(plausible_phone_results(recognizer, text, inside), recognizer)
-                self._enhance(text, found)
+                self._enhance(text, found, seen)
                 results[index:index] = found
         results = [r for r in results if r.score >= self._threshold(r)]
         results = EntityRecognizer.remove_duplicates(results)
@@ -123,15 +124,18 @@ class PatternEngine:
                 result.analysis_explanation = None  # type: ignore[assignment]
         return results
 
-    def _enhance(self, text: str, results: list[RecognizerResult]) -> None:
-        """Raise the score of results with a context word of their recognizer nearby."""
+    def _enhance(
+        self, text: str, results: list[RecognizerResult], seen: dict[int, set[str]]
+    ) -> None:
+        """Raise the score of results with a context word of their recognizer nearby
+        (``seen``: the surrounding words of the starts looked at in ``text`` so far)."""
         for result in results:
             recognizer = self._by_id.get(result.recognition_metadata[_ID])
             if recognizer is None or not recognizer.context:
                 continue
             if result.recognition_metadata.get(_ENHANCED):
                 continue
-            word = find_context_word(text, result.start, recognizer.context)
+            word = find_context_word(text, result.start, recognizer.context, seen)
             if word:
                 result.score += CONTEXT_FACTOR
                 result.score = max(result.score, MIN_SCORE_WITH_CONTEXT)
