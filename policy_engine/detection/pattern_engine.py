@@ -101,6 +101,8 @@ class PatternEngine:
                 continue
             if hits is not None and keys is not None:
                 windowings = [hits.windowing(key) for key in keys]
+                if all(w is not None and not w.windows for w in windowings):
+                    continue  # no pattern of it can match anywhere in the text
                 if isinstance(recognizer, YamlPatternRecognizer):
                     found = recognizer.analyze_windows(text, windowings)
                 else:

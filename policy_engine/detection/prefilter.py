@@ -330,6 +330,8 @@ class Hits:
         if reach is None:
             gated = self._prefilter.gated[key] and key not in self._ends
             return _NOWHERE if gated else None
+        if key not in self._ends:
+            return _NOWHERE
         length = len(self._text)
         windows: list[tuple[int, int, int]] = []
         run_end = -1
