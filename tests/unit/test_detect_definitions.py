@@ -65,6 +65,7 @@ def test_shipped_directory_loads_with_the_expected_recognizers() -> None:
         "json_web_key",
         "json_web_token",
         "keyword_assignment",
+        "otp_seed",
         "payment_card",
         "person_cue",
         "phone_with_context",
