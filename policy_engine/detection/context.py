@@ -98,17 +98,14 @@ def surrounding_words(text: str, start: int) -> set[str]:
 
 
 def find_context_word(
-    text: str, start: int, context: Sequence[str], seen: dict[int, set[str]] | None = None
+    text: str, start: int, context: Sequence[str], seen: dict[int, set[str]]
 ) -> str:
     """The first of ``context`` contained in a surrounding word of ``start`` ('' if none):
     Presidio's substring matching (``LemmaContextAwareEnhancer``). ``seen`` keeps the
     surrounding words by start for further calls on the same text (several results often
     start at one place)."""
-    if seen is None:
-        words = surrounding_words(text, start)
-    elif start in seen:
-        words = seen[start]
-    else:
+    words = seen.get(start)
+    if words is None:
         words = seen[start] = surrounding_words(text, start)
     for candidate in context:
         lowered = candidate.lower()

@@ -12,9 +12,9 @@ recognizer ids) with less work:
   (:mod:`.prefilter`; YAML recognizers and Presidio's regex recognizers alike);
 * with ``plausible_only`` (what ``detect`` uses), the phone recognizer does not parse
   candidates that the plausibility filter would drop anyway (:mod:`.phones`): those with
-  fewer than seven digits, and, when the detector's score thresholds are given
-  (``span_threshold``), those inside the span of a card, SSN, IBAN, IP address ... that
-  the other recognizers found (a phone number overlapping one is dropped: it runs last,
+  fewer than seven digits, and those inside the span of a card, SSN, IBAN, IP address ...
+  that the other recognizers found (with scores that pass ``span_threshold``, the
+  detector's thresholds) (a phone number overlapping one is dropped: it runs last,
   its results keep their place); ``explain`` runs it unchanged, as Presidio does.
 
 Everything else follows ``AnalyzerEngine.analyze`` step by step: recognizers in registry
@@ -56,8 +56,8 @@ class PatternEngine:
         recognizers: Sequence[EntityRecognizer],
         *,
         plausible_only: bool,
+        span_threshold: Callable[[str], float],
         store: PrefilterStore | None = None,
-        span_threshold: Callable[[str], float] | None = None,
     ) -> None:
         self._recognizers = list(recognizers)
         self._plausible_only = plausible_only
@@ -151,9 +151,7 @@ class PatternEngine:
         (:data:`~policy_engine.detection.plausibility.SPECIFIC_NUMBERS`), merged where they
         overlap: the results whose score passes this engine's and the detector's
         thresholds (``remove_duplicates`` only drops results inside another of their type,
-        so the merged spans stay the same). Empty without the detector's thresholds."""
-        if self._span_threshold is None:
-            return []
+        so the merged spans stay the same)."""
         spans = sorted(
             (r.start, r.end)
             for r in results

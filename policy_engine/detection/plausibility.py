@@ -139,12 +139,16 @@ def filter_implausible(text: str, spans: list[DetectedSpan]) -> list[DetectedSpa
         return spans
     others = [(s.start, s.end) for s in spans if s.category != "pii"]
     specific = [(s.start, s.end) for s in spans if s.type in SPECIFIC_NUMBERS]
-    dropped = {id(s) for s in spans if s.type not in NAME_TYPES and _dropped(text, s, specific)}
+    dropped = [s.type not in NAME_TYPES and _dropped(text, s, specific) for s in spans]
     # A line is a record about a person when it holds a contact that is reported (not a
     # card number taken for a phone number).
-    contacts = [s.start for s in spans if s.type in CONTACT_TYPES and id(s) not in dropped]
+    contacts = [
+        s.start
+        for s, out in zip(spans, dropped, strict=True)
+        if s.type in CONTACT_TYPES and not out
+    ]
     kept = []
-    for span in spans:
+    for span, out in zip(spans, dropped, strict=True):
         value = text[span.start : span.end]
         if span.type in NAME_TYPES and (
             not plausible_name(value)
@@ -160,9 +164,8 @@ def filter_implausible(text: str, spans: list[DetectedSpan]) -> list[DetectedSpa
             or any(start <= span.start and span.end <= end for start, end in others)
         ):
             continue
-        if id(span) in dropped:
-            continue
-        kept.append(span)
+        if not out:
+            kept.append(span)
     return kept
 
 
@@ -207,8 +210,9 @@ def _in_packed_list(text: str, start: int, end: int) -> bool:
 
 
 def _contact_on_line(text: str, start: int, contacts: list[int]) -> bool:
-    """A reported e-mail address or phone number on the same line: a record about a person
-    (a CSV row ``Jane,Doe,jane@example.com``), whose names are kept."""
+    """A reported e-mail address or phone number on the same line, or an e-mail address
+    written there: a record about a person (a CSV row ``Jane,Doe,jane@example.com``),
+    whose names are kept."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", start)
     line_end = len(text) if line_end < 0 else line_end
