@@ -107,8 +107,19 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error(exc.status_code, "http_error", str(exc.detail))
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        path = request.url.path
+        if exc.status_code == 404:
+            message = f"no route {path}; the routes are listed at /docs and /openapi.json"
+        elif exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow", "")
+            message = f"{request.method} is not allowed on {path}; use {allowed or 'another'}"
+        else:
+            message = str(exc.detail)
+        response = error(exc.status_code, "http_error", message)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(AccessError)
     async def access_error(_: Request, exc: AccessError) -> JSONResponse:

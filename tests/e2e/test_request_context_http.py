@@ -46,3 +46,19 @@ def test_error_responses_carry_the_id_and_are_logged(client: httpx.Client, serve
         lines = [line for line in logged(server, request_id) if line["event"] == "http_request"]
         assert len(lines) == 1
         assert (lines[0]["status"], lines[0]["path"]) == (status, path)
+
+
+def test_a_wrong_path_or_method_says_what_to_use(client: httpx.Client) -> None:
+    missing = client.get("/audit/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json()["message"] == (
+        "no route /audit/nothing-here; the routes are listed at /docs and /openapi.json"
+    )
+    wrong_method = client.get("/decide")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "POST"
+    assert wrong_method.json() == {
+        "error": "http_error",
+        "message": "GET is not allowed on /decide; use POST",
+        "details": [],
+    }
