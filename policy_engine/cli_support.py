@@ -48,6 +48,11 @@ def read_decide_request(
         except json.JSONDecodeError as exc:
             fail(f"--messages input is not valid JSON: {exc.msg} (line {exc.lineno})")
     else:
+        if not text.strip():
+            fail(
+                "invalid request: 'content' is empty; give --text TEXT, --file PATH or the"
+                " content on standard input"
+            )
         request["content"] = text
     return request
 

@@ -52,6 +52,7 @@ def test_decide_empty_input_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "invalid request" in result.stderr
     assert "'content' is empty" in result.stderr
+    assert "give --text TEXT, --file PATH or the content on standard input" in result.stderr
     assert "Traceback" not in result.stderr
 
 
