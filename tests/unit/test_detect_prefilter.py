@@ -14,8 +14,11 @@ import random
 import pytest
 import regex
 
-from policy_engine.detection.definitions import REGEX_FLAGS
+from policy_engine.detection import load_detector_set
+from policy_engine.detection.definitions import REGEX_FLAGS, PatternRecognizerDef
 from policy_engine.detection.prefilter import Prefilter, Windowing, finditer, measure
+from policy_engine.detection.recognizers import YamlPatternRecognizer, build_recognizer
+from policy_engine.settings import PROJECT_ROOT
 
 PATTERNS: list[tuple[str, int]] = [
     (r"\b\d{3}-\d{2}-\d{4}\b", REGEX_FLAGS),
@@ -104,3 +107,44 @@ def test_windowed_search_equals_full_search(prefilter: Prefilter, seed: int) -> 
         compiled = regex.compile(pattern, flags)
         windowed = spans(finditer(compiled, text, hits.windowing(key)))
         assert windowed == spans(compiled.finditer(text)), pattern
+
+
+#: Shipped patterns that are gated rather than windowed (their lookaheads are unbounded),
+#: by detector and pattern name; each is searched whole in a text where hyperscan reports
+#: it. A pattern that joins this list costs a full regex search of every such prompt.
+SHIPPED_GATED = {
+    ("yaml:markings/classification_phrase", "label at line start"),
+    ("yaml:markings/proprietary_notice", "proprietary label"),
+    ("yaml:pii/person_cue", "greeting before a name"),
+    ("yaml:pii/person_cue", "speaker at the start of a line of dialogue"),
+    ("yaml:pii/person_cue", "name line over an address, a company or a job title"),
+    ("yaml:secrets/private_key", "private key header on its own line, then content"),
+    ("yaml:secrets/keyword_assignment", "name ending in key, api or signature, then a long value"),
+}
+#: Shipped patterns hyperscan cannot compile (a back reference): searched whole always.
+SHIPPED_WHOLE = {("yaml:secrets/keyword_assignment", "xml element")}
+
+
+def test_shipped_patterns_are_windowed_unless_listed() -> None:
+    names: list[tuple[str, str]] = []
+    sources: list[tuple[str, int]] = []
+    for loaded in load_detector_set(PROJECT_ROOT / "detectors").recognizers:
+        recognizer = build_recognizer(loaded)
+        if isinstance(recognizer, YamlPatternRecognizer):
+            definition = loaded.definition
+            patterns = (
+                [p.name for p in definition.patterns]
+                if isinstance(definition, PatternRecognizerDef)
+                else ["deny list"] * len(recognizer.regexes)
+            )
+            names += [(loaded.detector_id, name) for name in patterns]
+            sources += recognizer.regexes
+    prefilter = Prefilter(sources)
+    gated = {names[key] for key, on in enumerate(prefilter.gated) if on}
+    whole = {
+        names[key]
+        for key, reach in enumerate(prefilter.reaches)
+        if reach is None and not prefilter.gated[key]
+    }
+    assert len(names) > 100
+    assert (gated, whole) == (SHIPPED_GATED, SHIPPED_WHOLE)
