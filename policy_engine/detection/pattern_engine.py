@@ -9,7 +9,9 @@ recognizer ids) with less work:
 * context words are read from the few words before each result only
   (:func:`~policy_engine.detection.context.surrounding_words`), with no ``Doc``;
 * one hyperscan pass finds where each regex can match, and the regex runs only there
-  (:mod:`.prefilter`; YAML recognizers and Presidio's regex recognizers alike);
+  (:mod:`.prefilter`; YAML recognizers and Presidio's regex recognizers alike); the IBAN
+  recognizer, which has an ``analyze`` of its own, is not called where none of its
+  regexes can match;
 * with ``plausible_only`` (what ``detect`` uses), the phone recognizer does not parse
   candidates that the plausibility filter would drop anyway (:mod:`.phones`): those with
   fewer than seven digits, and those inside the span of a card, SSN, IBAN, IP address ...
@@ -29,7 +31,7 @@ from collections.abc import Callable, Sequence
 
 from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
-from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+from presidio_analyzer.predefined_recognizers import IbanRecognizer, PhoneRecognizer
 
 from policy_engine.detection import presidio_patterns
 from policy_engine.detection.context import ENHANCER_SETTINGS, find_context_word
@@ -68,6 +70,8 @@ class PatternEngine:
         self._thresholds = {r.id: r.score_thresholds for r in self._recognizers}
         # Prefilter keys of each windowed recognizer's patterns, in pattern order.
         self._keys: dict[str, list[int]] = {}
+        # Recognizers the prefilter only gates (their analyze runs on the whole text).
+        self._whole_when_hit: set[str] = set()
         sources: list[tuple[str, int]] = []
         for recognizer in self._recognizers:
             if isinstance(recognizer, YamlPatternRecognizer):
@@ -75,6 +79,11 @@ class PatternEngine:
             elif presidio_patterns.handles(recognizer):
                 assert isinstance(recognizer, PatternRecognizer)
                 found = presidio_patterns.regexes(recognizer)
+            elif isinstance(recognizer, IbanRecognizer):
+                # Its own analyze, whose results all come from its patterns' matches: not
+                # called where none of them can match, otherwise called on the whole text.
+                found = presidio_patterns.regexes(recognizer)
+                self._whole_when_hit.add(recognizer.id)
             else:
                 continue
             self._keys[recognizer.id] = list(range(len(sources), len(sources) + len(found)))
@@ -103,7 +112,9 @@ class PatternEngine:
                 windowings = [hits.windowing(key) for key in keys]
                 if all(w is not None and not w.windows for w in windowings):
                     continue  # no pattern of it can match anywhere in the text
-                if isinstance(recognizer, YamlPatternRecognizer):
+                if recognizer.id in self._whole_when_hit:
+                    found = recognizer.analyze(text=text, entities=entities, nlp_artifacts=None)  # type: ignore[arg-type]
+                elif isinstance(recognizer, YamlPatternRecognizer):
                     found = recognizer.analyze_windows(text, windowings)
                 else:
                     assert isinstance(recognizer, PatternRecognizer)
