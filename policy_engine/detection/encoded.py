@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import regex
 
+from policy_engine.detection.prefilter import gate
+
 MAX_PAYLOADS = 32
 MAX_CANDIDATES = 512  # runs tried (decoded or not) per text
 MAX_RUN_CHARS = 64 * 1024
@@ -83,6 +85,8 @@ def candidates(text: str) -> Iterator[re.Match[str] | regex.Match[str]]:
     if "%" in text:
         yield from _CANDIDATES.finditer(text)
         return
+    if not gate(_RUNS.pattern).may_match(text):
+        return  # one hyperscan pass: no stretch of 16 in the text
     for stretch in _RUNS.finditer(text):
         yield from _HEX_OR_BASE64_RE.finditer(text, stretch.start(), stretch.end())
 

@@ -39,6 +39,7 @@ import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from re import _constants as sre_constants  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
@@ -49,7 +50,7 @@ import regex
 from policy_engine.detection.prefilter_store import Compiled, PrefilterStore
 
 #: Characters of a text that Python's ``\\s`` matches and hyperscan's does not.
-_UNSAFE_ASCII = regex.compile(r"[\x1c-\x1f]")
+_UNSAFE_ASCII = "\x1c\x1d\x1e\x1f"
 #: Unicode property escapes (``\\p{Lu}``): measured as any character.
 _PROPERTY = re.compile(r"\\[pP]\{[^}]*\}|\\[pP][A-Za-z]")
 #: Named groups: plain groups for hyperscan.
@@ -312,6 +313,11 @@ def _hs_flags(flags: int) -> int:
     return out
 
 
+def _has_unsafe_ascii(text: str) -> bool:
+    """Whether the plain-ASCII ``text`` holds one of :data:`_UNSAFE_ASCII`'s characters."""
+    return any(ch in text for ch in _UNSAFE_ASCII)
+
+
 #: No window at all: the pattern cannot match in the text.
 _NOWHERE = Windowing(())
 
@@ -404,7 +410,7 @@ class Prefilter:
 
     def scan(self, text: str) -> Hits | None:
         """The hits in ``text``; None when every pattern must search all of it."""
-        if self._database is None or not text.isascii() or _UNSAFE_ASCII.search(text):
+        if self._database is None or not text.isascii() or _has_unsafe_ascii(text):
             return None
         ends: dict[int, list[int]] = {}
 
@@ -543,7 +549,7 @@ class Gate:
         self._local = threading.local()
 
     def may_match(self, text: str) -> bool:
-        if self._database is None or not text.isascii() or _UNSAFE_ASCII.search(text):
+        if self._database is None or not text.isascii() or _has_unsafe_ascii(text):
             return True
         found: list[int] = []
 
@@ -559,3 +565,9 @@ class Gate:
             if not found:
                 raise
         return bool(found)
+
+
+@cache
+def gate(pattern: str, flags: int = 0) -> Gate:
+    """The :class:`Gate` of ``pattern`` with ``flags``, built on first use and then kept."""
+    return Gate(pattern, flags)

@@ -22,6 +22,7 @@ from itertools import islice
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from policy_engine.detection.prefilter import gate
 from policy_engine.detection.results import recognizer_result
 
 
@@ -116,6 +117,12 @@ _BULLET = _C(r"^(?:[-•*+]|\d{1,3}[.)])\s+\S")
 _WORD = _C(r"[A-Za-z][a-z']+")
 _FENCE = _C(r"^\s*(`{3,}|~{3,})\s*([\w+#.-]*)")
 _SYMBOLS = frozenset("{}[]();=<>+*/%&|!^~\\$")
+_SYMBOL_BYTES = "".join(sorted(_SYMBOLS)).encode("ascii")
+#: The ASCII characters ``str.isspace`` (and so ``str.split``) calls blank.
+_ASCII_BLANKS = bytes(code for code in range(128) if chr(code).isspace())
+#: Lines at least this long ask hyperscan whether a signal can be in them before searching
+#: for it (a pasted document is often one line of 100 KB).
+_GATED_LINE_CHARS = 1024
 _TABLE_ROW = _C(r"^\|.*\|$")
 
 #: Fence tags that label data or prose rather than code.
@@ -143,7 +150,7 @@ def score_line(line: str, *, in_block: bool = False) -> float:
         score += 1.0  # a block on one line
     if _ASSIGNMENT.match(stripped):
         score += 1.5
-    operators = _count(_OPERATORS, stripped, 2)
+    operators = _count(_OPERATORS, stripped, 2) if _may_match(_OPERATORS, stripped) else 0
     score += min(1.5, 0.75 * operators)
     call, method = _call_and_method(stripped)
     if call:
@@ -180,6 +187,12 @@ def _count(pattern: re.Pattern[str], line: str, enough: int) -> int:
     return sum(1 for _ in islice(pattern.finditer(line), enough))
 
 
+def _may_match(pattern: re.Pattern[str], line: str) -> bool:
+    """False when ``pattern`` cannot match in ``line``: a long line asks hyperscan (one
+    pass, much faster than a search that finds nothing); a short one is just searched."""
+    return len(line) < _GATED_LINE_CHARS or gate(pattern.pattern).may_match(line)
+
+
 def _word_char(ch: str) -> bool:
     return ch.isalnum() or ch in "_$"  # [\w$] of the patterns above
 
@@ -210,6 +223,8 @@ def _has_identifier(line: str) -> bool:
         if _identifier_at(line, underscore, "abcdefghijklmnopqrstuvwxyz0123456789"):
             return True
         underscore = line.find("_", underscore + 1)
+    if not _may_match(_LOWER_UPPER, line):
+        return False
     for pair in _LOWER_UPPER.finditer(line):
         if _identifier_at(line, pair.start() + 1, "abcdefghijklmnopqrstuvwxyz"):
             return True
@@ -229,7 +244,12 @@ def _identifier_at(line: str, end: int, run: str) -> bool:
 
 def _symbol_share(stripped: str) -> float:
     """The share of code symbols among the non-blank characters of a non-blank line
-    (counted in C: one ``count`` per symbol; ``split`` drops what ``isspace`` calls blank)."""
+    (counted in C: an ASCII line's bytes without the symbols, and without the blanks; for
+    another line one ``count`` per symbol, and ``split`` drops what ``isspace`` calls blank)."""
+    if stripped.isascii():
+        data = stripped.encode("ascii")
+        symbols = len(data) - len(data.translate(None, _SYMBOL_BYTES))
+        return symbols / len(data.translate(None, _ASCII_BLANKS))
     nonblank = len("".join(stripped.split()))
     return sum(stripped.count(symbol) for symbol in _SYMBOLS) / nonblank
 

@@ -8,13 +8,17 @@ import pytest
 
 from policy_engine.detection.source_code import (
     _CALL,
+    _GATED_LINE_CHARS,
     _IDENTIFIER,
     _METHOD,
+    _OPERATORS,
     _SYMBOLS,
     CodeHeuristic,
     SourceCodeRecognizer,
     _call_and_method,
+    _count,
     _has_identifier,
+    _may_match,
     _symbol_share,
     find_code_spans,
     score_line,
@@ -225,7 +229,7 @@ def test_recognizer_reports_spans_with_its_scores() -> None:
 
 def test_symbol_share_counts_like_a_character_walk() -> None:
     rng = random.Random(3)
-    alphabet = list("ab{}[]();=<>+*/%&|!^~\\$ \t\u00a0\u2003\u3000.,x1é")
+    alphabet = list("ab{}[]();=<>+*/%&|!^~\\$ \t\x0b\x1c\u00a0\u2003\u3000.,x1é")
     for _ in range(2000):
         line = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))).strip()
         if not line:
@@ -276,3 +280,22 @@ def test_call_method_and_identifier_checks_answer_as_the_whole_line_search() -> 
         expected_method = _METHOD.search(line) is not None
         assert _call_and_method(line) == (expected_call, expected_method), line
         assert _has_identifier(line) == (_IDENTIFIER.search(line) is not None), line
+
+
+def test_long_lines_give_the_whole_line_answers() -> None:
+    """Lines of a pasted document (one line of many KB) ask hyperscan first whether an
+    identifier or operator can be in them; the answers stay those of the searches."""
+    rng = random.Random(17)
+    prose = ["The quarterly review moved.", "Send it to Maria.", "Costs stayed flat,", "ok"]
+    signals = [*LOOK_ALIKES, "a == b", "x->y", "i++", "a<<2", "é", "\x1c", "A_b", "aB"]
+    lines_gated = 0
+    for _ in range(300):
+        words = [rng.choice(prose) for _ in range(rng.randint(60, 200))]
+        for _ in range(rng.choice([0, 0, 1, 2])):
+            words.insert(rng.randrange(len(words) + 1), rng.choice(signals))
+        line = " ".join(words)
+        lines_gated += len(line) >= _GATED_LINE_CHARS
+        assert _has_identifier(line) == (_IDENTIFIER.search(line) is not None), line
+        operators = _count(_OPERATORS, line, 2) if _may_match(_OPERATORS, line) else 0
+        assert operators == min(2, len(_OPERATORS.findall(line))), line
+    assert lines_gated > 250

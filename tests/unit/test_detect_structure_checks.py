@@ -266,3 +266,14 @@ def test_atlassian_pat_decodes_to_an_id_and_a_secret() -> None:
 )
 def test_numeric_secret_values(value: str, accepted: bool) -> None:
     assert secret_value(value) is accepted
+
+
+@pytest.mark.parametrize(
+    "text", ["no digits at all", "call 5", "x" * 5000 + "9", "Grüße", "Grüße ٣", "fullwidth \uff15"]
+)
+def test_the_digit_check_is_the_regex_search(text: str) -> None:
+    """Texts without a digit are not handed to libphonenumber; the check in C for plain
+    ASCII must answer as ``\\d`` (Unicode digits included) does."""
+    from policy_engine.detection import phones
+
+    assert phones._has_digit(text) == (phones._DIGIT.search(text) is not None)
