@@ -32,7 +32,7 @@ from typing import Any
 
 from bench import presidio_side, service, stages
 from bench.measure import fail_closed, own_peak_rss_mb, summary, timed
-from bench.workloads import SEED, chat_requests, single_prompts
+from bench.workloads import SEED, chat_requests, clean_prompts, single_prompts
 
 ROOT = Path(__file__).resolve().parent.parent
 LATENCY_ROUNDS = {"200B": 100, "2KB": 40, "20KB": 8, "100KB": 3, "2KB-no-secrets": 40}
@@ -149,9 +149,17 @@ def main() -> None:
     # patterns that are built on first use (about 25 ms), so one other 100 KB text goes
     # first, untimed.
     patterns.detect(single_prompts({"100KB": 1}, seed=SEED + 1)["100KB"][0])
-    pattern_ms, _ = timed(patterns.detect, texts["100KB"])
+    pattern_ms, found = timed(patterns.detect, texts["100KB"])
     megabytes = sum(len(t.encode()) for t in texts["100KB"]) / 1e6
     results["pattern_stage_mb_per_s"] = round(megabytes / (sum(pattern_ms) / 1000), 2)
+    results["pattern_stage_findings_per_text"] = round(sum(map(len, found)) / len(found))
+    # The same stage where there is nothing to find: its cost without per-finding work.
+    clean = clean_prompts(len(texts["100KB"]))
+    clean_ms, clean_found = timed(patterns.detect, clean)
+    if any(clean_found):
+        raise RuntimeError("the clean 100 KB prompts hold findings: fix bench/workloads.py")
+    clean_megabytes = sum(len(t.encode()) for t in clean) / 1e6
+    results["pattern_stage_clean_mb_per_s"] = round(clean_megabytes / (sum(clean_ms) / 1000), 2)
     results["bench_process_peak_rss_mb"] = own_peak_rss_mb()
 
     bodies = [{"content": t} for t in throughput_texts]
@@ -281,7 +289,11 @@ def report(results: dict[str, Any]) -> None:
     for n in (1, 2):
         ratio = tp[f"ours_http_{n}"]["requests_per_s"] / tp[f"presidio_{n}"]["requests_per_s"]
         print(f"ours/Presidio throughput, {n} worker(s): {ratio:.2f}x")
-    print(f"pattern stage on 100 KB: {results['pattern_stage_mb_per_s']:.2f} MB/s")
+    print(
+        f"pattern stage on 100 KB: {results['pattern_stage_mb_per_s']:.2f} MB/s "
+        f"(the mix, {results['pattern_stage_findings_per_text']} findings per prompt); "
+        f"{results['pattern_stage_clean_mb_per_s']:.2f} MB/s on clean text (none)"
+    )
     steps(results)
     print(f"\n{'target':<66} {'goal':>7} {'measured':>9}")
     for row in results["targets"]:

@@ -58,13 +58,21 @@ SECRET = [
 ]
 
 
-def make_text(size: int, rng: random.Random, *, secret_share: float = 0.10) -> str:
+def make_text(
+    size: int, rng: random.Random, *, secret_share: float = 0.10, contact_share: float = 0.15
+) -> str:
     """About ``size`` characters: ~75 % clean, ~15 % contact PII, ~10 % secrets (by default)."""
     parts: list[str] = []
     length = 0
     while length < size:
         draw = rng.random()
-        pool = SECRET if draw < secret_share else CONTACT if draw < secret_share + 0.15 else CLEAN
+        pool = (
+            SECRET
+            if draw < secret_share
+            else CONTACT
+            if draw < secret_share + contact_share
+            else CLEAN
+        )
         sentence = rng.choice(pool)
         parts.append(sentence)
         length += len(sentence) + 1
@@ -85,6 +93,16 @@ def single_prompts(rounds: dict[str, int], seed: int = SEED) -> dict[str, list[s
             seen.add(make_text(SIZES[name], rng, secret_share=share))
         out[name] = sorted(seen)
     return out
+
+
+def clean_prompts(count: int, size: int = SIZES["100KB"], seed: int = SEED) -> list[str]:
+    """``count`` distinct prompts of about ``size`` characters of clean business text only:
+    what the pattern stage costs where there is nothing to find."""
+    rng = random.Random(seed + 2)
+    seen: set[str] = set()
+    while len(seen) < count:
+        seen.add(make_text(size, rng, secret_share=0.0, contact_share=0.0))
+    return sorted(seen)
 
 
 SYSTEM_PROMPT = (
