@@ -36,8 +36,8 @@ from policy_engine.models import Category, DetectedSpan
 LANGUAGE = "en"
 
 #: Scanned once at construction so that lazy set-up (regex compilation, the suffix list
-#: of the e-mail check) happens before the first request.
-_WARM_UP_TEXT = "Warm-up: write to ops@example.com.\nconst ready = true;"
+#: of the e-mail check, the hyperscan gates of long lines) happens before the first request.
+_WARM_UP_TEXT = "Warm-up: write to ops@example.com.\nconst ready = true;\n" + "a long line " * 90
 
 
 class AnalyzerDetector:
