@@ -296,8 +296,30 @@ def _in_set(items: Any, icase: bool, out: set[str]) -> bool:
 
 
 def _hs_source(pattern: str) -> bytes:
-    """What hyperscan compiles for ``pattern``: plain groups, ASCII only, loose counts."""
-    return _loosened(_for_ascii(_NAMED_GROUP.sub("(", pattern))).encode("ascii")
+    """What hyperscan compiles for ``pattern``: plain groups, ASCII only, loose counts, and
+    a leading line-start lookbehind consumed (:func:`_start_consumed`)."""
+    plain = _start_consumed(_NAMED_GROUP.sub("(", pattern))
+    return _loosened(_for_ascii(plain)).encode("ascii")
+
+
+#: A pattern that starts (after inline flags) with ``(?:^|(?<=X))``, X without groups or
+#: alternatives: a match starts at the text's start or right after X.
+_LEADING_LOOKBEHIND = re.compile(r"(\(\?[a-zA-Z]+\))?\(\?:\^\|\(\?<=([^()|]+)\)\)")
+
+
+def _start_consumed(pattern: str) -> str:
+    """``pattern`` with a leading ``(?:^|(?<=X))`` turned into ``(?:^|X)``.
+
+    Hyperscan does not support lookbehinds and, in prefilter mode, drops them, so such a
+    pattern would be reported wherever the rest matches (a name line: wherever two
+    capitalised words meet). Consuming X instead reports the same match ends, since
+    nothing is consumed before it: X ends where the match starts.
+    """
+    found = _LEADING_LOOKBEHIND.match(pattern)
+    if found is None:
+        return pattern
+    flags = found.group(1) or ""
+    return f"{flags}(?:^|{found.group(2)}){pattern[found.end() :]}"
 
 
 def _hs_flags(flags: int) -> int:

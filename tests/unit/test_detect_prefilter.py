@@ -16,7 +16,13 @@ import regex
 
 from policy_engine.detection import load_detector_set
 from policy_engine.detection.definitions import REGEX_FLAGS, PatternRecognizerDef
-from policy_engine.detection.prefilter import Prefilter, Windowing, finditer, measure
+from policy_engine.detection.prefilter import (
+    Prefilter,
+    Windowing,
+    _start_consumed,
+    finditer,
+    measure,
+)
 from policy_engine.detection.recognizers import YamlPatternRecognizer, build_recognizer
 from policy_engine.settings import PROJECT_ROOT
 
@@ -36,6 +42,8 @@ PATTERNS: list[tuple[str, int]] = [
     (r"x{2,}$", REGEX_FLAGS),
     (r"(?s)BEGIN.{0,40}END", REGEX_FLAGS),
     (r"\d+(?!\d|-)", REGEX_FLAGS),
+    (r"(?:^|(?<=\n))Maria\b", REGEX_FLAGS),  # leading lookbehind: consumed for hyperscan
+    (r"(?i)(?:^|(?<=[.!?][ \t]))secret\b", REGEX_FLAGS),
     (r"(?im)^[^\p{L}\n]*secret\b(?=[^\p{L}\n]*$|\s*[-:])", REGEX_FLAGS),  # gated
     (r"\b(?:Hi|Dear)[ \t]+(?P<value>\p{Lu}\p{Ll}+)(?=[ \t]*[,:])", REGEX_FLAGS),  # gated
 ]
@@ -46,7 +54,7 @@ ALPHABET = [
     "Token = ", "abbbc12", "Maria Keller", "foo", "bar", "foo bar", "xxx", "BEGIN", "END",
     "536-22-8190", "1111", "ops@example.com", "Maria Keller", "SECRET KEY ONLY", "kEy = Abc",
     "ab tck-1234 ", "foo bar.", "a-c", "bxb", "token=abc123def", "BEGIN x END",
-    "secret", "SECRET -", "Hi ", "Dear ", "Maria", ",", ":", "#",
+    "secret", "SECRET -", "Hi ", "Dear ", "Maria", ",", ":", "#", ". ", "! ", "?\t",
 ]  # fmt: skip
 
 
@@ -81,6 +89,33 @@ def test_patterns_with_unbounded_lookaheads_are_gated(prefilter: Prefilter) -> N
     hits = prefilter.scan("Dear Maria,\n-- secret: x")
     assert hits is not None
     assert [hits.windowing(key) for key in gated] == [None, None]  # searched whole
+
+
+def test_a_leading_line_start_lookbehind_is_consumed_for_hyperscan() -> None:
+    assert _start_consumed(r"(?:^|(?<=\\n))[ \t]*X") == r"(?:^|\\n)[ \t]*X"
+    assert _start_consumed(r"(?i)(?:^|(?<=[.!?][ \t]))Y") == r"(?i)(?:^|[.!?][ \t])Y"
+    for unchanged in (r"(?:^|(?<=(a|b)))Z", r"a(?:^|(?<=\n))b", r"(?<=\n)Z", r"(?:^|(?<!x))Z"):
+        assert _start_consumed(unchanged) == unchanged
+
+
+def test_a_name_line_pattern_is_not_reported_inside_a_line() -> None:
+    """Hyperscan drops lookbehinds: without consuming the line start, the name-line
+    pattern of ``pii/person_cue`` was reported wherever two capitalised words meet, and
+    then searched over the whole text."""
+    for loaded in load_detector_set(PROJECT_ROOT / "detectors").recognizers:
+        if loaded.detector_id == "yaml:pii/person_cue":
+            recognizer = build_recognizer(loaded)
+            assert isinstance(recognizer, YamlPatternRecognizer)
+            sources = recognizer.regexes
+    key = next(
+        i for i, (pattern, _) in enumerate(sources) if pattern.startswith(r"(?:^|(?<=\\n))[ \t]*")
+    )
+    prefilter = Prefilter(sources)
+    assert prefilter.gated[key]
+    hits = prefilter.scan("please call Laura Bennett at the office, then Marcus Whitfield.")
+    assert hits is not None and hits.windowing(key) == Windowing(())
+    hits = prefilter.scan("Laura Bennett\\n1420 Harbor View Road")
+    assert hits is not None and hits.windowing(key) is None  # searched whole, as before
 
 
 def test_non_ascii_texts_are_searched_whole(prefilter: Prefilter) -> None:
