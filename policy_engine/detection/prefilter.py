@@ -37,6 +37,7 @@ import contextlib
 import re
 import threading
 import warnings
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -361,22 +362,23 @@ class Hits:
         if key not in self._ends:
             return _NOWHERE
         length = len(self._text)
+        ends = sorted(self._ends[key])
+        if reach.longest is not None:
+            return Windowing(
+                bounded_windows(ends, reach.longest, reach.longest + reach.ahead, length)
+            )
         windows: list[tuple[int, int, int]] = []
         run_end = -1
-        for end in sorted(self._ends.get(key, ())):
-            if reach.longest is not None:
-                span = reach.longest + reach.ahead
-                low, high, limit = max(0, end - reach.longest), end + span, end
-            else:
-                if end <= run_end:
-                    continue  # same run as the hit before
-                stops = self._prefilter.stops[key]
-                assert stops is not None
-                before = stops[1].search(self._text, 0, end)
-                after = stops[0].search(self._text, end)
-                run_end = after.start() if after is not None else length
-                low = before.end() if before is not None else 0
-                high, limit = run_end + reach.ahead, run_end
+        for end in ends:
+            if end <= run_end:
+                continue  # same run as the hit before
+            stops = self._prefilter.stops[key]
+            assert stops is not None
+            before = stops[1].search(self._text, 0, end)
+            after = stops[0].search(self._text, end)
+            run_end = after.start() if after is not None else length
+            low = before.end() if before is not None else 0
+            high, limit = run_end + reach.ahead, run_end
             if high >= length:
                 high = limit = length
             if windows and low <= windows[-1][1]:
@@ -385,6 +387,31 @@ class Hits:
             else:
                 windows.append((low, high, limit))
         return Windowing(tuple(windows))
+
+
+def bounded_windows(
+    ends: Sequence[int], longest: int, span: int, length: int
+) -> tuple[tuple[int, int, int], ...]:
+    """The merged windows of a pattern whose matches are at most ``longest`` long, around
+    the sorted hit ``ends`` in a text of ``length``: end ``e`` gives ``(e - longest,
+    e + span, e)`` (clipped to the text), and a window starting at or before the end of
+    the one before is merged into it. Each merge jumps (by bisection) to the last hit
+    that the window so far reaches: dense hits (hyperscan reports every end of a run of
+    digits) cost one step per window, not one per hit."""
+    windows: list[tuple[int, int, int]] = []
+    first, count = 0, len(ends)
+    while first < count:
+        last = first
+        while True:
+            high = min(ends[last] + span, length)
+            reached = bisect_right(ends, high + longest, last + 1) - 1
+            if reached == last:
+                break
+            last = reached
+        limit = ends[last] if ends[last] + span < length else length
+        windows.append((max(0, ends[first] - longest), high, limit))
+        first = last + 1
+    return tuple(windows)
 
 
 class Prefilter:

@@ -20,6 +20,7 @@ from policy_engine.detection.prefilter import (
     Prefilter,
     Windowing,
     _start_consumed,
+    bounded_windows,
     finditer,
     measure,
 )
@@ -183,3 +184,33 @@ def test_shipped_patterns_are_windowed_unless_listed() -> None:
     }
     assert len(names) > 100
     assert (gated, whole) == (SHIPPED_GATED, SHIPPED_WHOLE)
+
+
+def one_window_per_hit(
+    ends: list[int], longest: int, span: int, length: int
+) -> tuple[tuple[int, int, int], ...]:
+    """The windows as first computed: one per hit end (sorted), each merged into the one
+    before when it starts at or before that one's end."""
+    single = [
+        (max(0, end - longest), min(end + span, length), end if end + span < length else length)
+        for end in ends
+    ]
+    out = [single[0]]
+    for window in single[1:]:
+        joins = window[0] <= out[-1][1]
+        out = [*out[:-1], (out[-1][0], window[1], window[2])] if joins else [*out, window]
+    return tuple(out)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_bounded_windows_jump_to_the_same_windows(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(300):
+        length = rng.randint(1, 400)
+        ends = sorted({rng.randint(0, length) for _ in range(rng.randint(1, 60))})
+        if rng.random() < 0.3:  # a dense run, as hyperscan reports digits
+            start = rng.randint(0, length)
+            ends = sorted(set(ends) | set(range(start, min(length, start + 40))))
+        longest, ahead = rng.randint(0, 50), rng.randint(0, 20)
+        expected = one_window_per_hit(ends, longest, longest + ahead, length)
+        assert bounded_windows(ends, longest, longest + ahead, length) == expected
