@@ -217,14 +217,15 @@ def _call_and_method(line: str) -> tuple[bool, bool]:
 def _has_identifier(line: str) -> bool:
     """Whether ``_IDENTIFIER`` matches in ``line``: a snake_case word starts at the
     lower-case run before one of its "_", a camelCase word at the one before a lower-upper
-    pair; the pattern is tried at those word starts only."""
+    pair; the pattern is tried at those word starts only (on a long line, only when
+    hyperscan finds that the pattern can match)."""
+    if not _may_match(_IDENTIFIER, line):
+        return False
     underscore = line.find("_")
     while underscore != -1:
         if _identifier_at(line, underscore, "abcdefghijklmnopqrstuvwxyz0123456789"):
             return True
         underscore = line.find("_", underscore + 1)
-    if not _may_match(_LOWER_UPPER, line):
-        return False
     for pair in _LOWER_UPPER.finditer(line):
         if _identifier_at(line, pair.start() + 1, "abcdefghijklmnopqrstuvwxyz"):
             return True
