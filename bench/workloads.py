@@ -10,6 +10,8 @@ system prompt and every message up to turn ``k``, as gateways do.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 SEED = 20261124
@@ -87,11 +89,8 @@ def single_prompts(rounds: dict[str, int], seed: int = SEED) -> dict[str, list[s
     rng = random.Random(seed)
     out: dict[str, list[str]] = {}
     for name, count in rounds.items():
-        seen: set[str] = set()
         share = 0.0 if name in WITHOUT_SECRETS else 0.10
-        while len(seen) < count:
-            seen.add(make_text(SIZES[name], rng, secret_share=share))
-        out[name] = sorted(seen)
+        out[name] = _distinct(count, partial(make_text, SIZES[name], rng, secret_share=share))
     return out
 
 
@@ -99,9 +98,14 @@ def clean_prompts(count: int, size: int = SIZES["100KB"], seed: int = SEED) -> l
     """``count`` distinct prompts of about ``size`` characters of clean business text only:
     what the pattern stage costs where there is nothing to find."""
     rng = random.Random(seed + 2)
+    return _distinct(count, partial(make_text, size, rng, secret_share=0.0, contact_share=0.0))
+
+
+def _distinct(count: int, make: Callable[[], str]) -> list[str]:
+    """``count`` distinct texts from ``make``, sorted."""
     seen: set[str] = set()
     while len(seen) < count:
-        seen.add(make_text(size, rng, secret_share=0.0, contact_share=0.0))
+        seen.add(make())
     return sorted(seen)
 
 

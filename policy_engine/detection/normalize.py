@@ -36,11 +36,10 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
 
 import regex
 
-from policy_engine.detection.prefilter import Gate
+from policy_engine.detection.prefilter import Gate, gate
 
 #: Latin letters that Cyrillic and Greek letters are mistaken for (the usual confusables).
 HOMOGLYPHS: dict[str, str] = {
@@ -94,11 +93,10 @@ _SEPARATORS_SUPERSET = (
 )
 
 
-@cache
 def _separators_gate() -> Gate:
     """One hyperscan pass that rules out :data:`_SEPARATORS` on most texts (the regex alone
     takes ~0.3 ms per KB to find nothing)."""
-    return Gate(_SEPARATORS_SUPERSET, regex.IGNORECASE)
+    return gate(_SEPARATORS_SUPERSET, regex.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -108,19 +108,18 @@ class PatternEngine:
             if plausible_only and isinstance(recognizer, PhoneRecognizer):
                 phones.append((len(results), recognizer))
                 continue
+            windowings = None
             if hits is not None and keys is not None:
                 windowings = [hits.windowing(key) for key in keys]
                 if all(w is not None and not w.windows for w in windowings):
                     continue  # no pattern of it can match anywhere in the text
-                if recognizer.id in self._whole_when_hit:
-                    found = recognizer.analyze(text=text, entities=entities, nlp_artifacts=None)  # type: ignore[arg-type]
-                elif isinstance(recognizer, YamlPatternRecognizer):
-                    found = recognizer.analyze_windows(text, windowings)
-                else:
-                    assert isinstance(recognizer, PatternRecognizer)
-                    found = presidio_patterns.pattern_results(recognizer, text, windowings)
-            else:
+            if windowings is None or recognizer.id in self._whole_when_hit:
                 found = recognizer.analyze(text=text, entities=entities, nlp_artifacts=None)  # type: ignore[arg-type]
+            elif isinstance(recognizer, YamlPatternRecognizer):
+                found = recognizer.analyze_windows(text, windowings)
+            else:
+                assert isinstance(recognizer, PatternRecognizer)
+                found = presidio_patterns.pattern_results(recognizer, text, windowings)
             results.extend(_labelled(found or (), recognizer))
         seen: dict[int, set[str]] = {}  # surrounding words by start, for this text only
         self._enhance(text, results, seen)

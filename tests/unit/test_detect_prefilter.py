@@ -92,6 +92,26 @@ def test_patterns_with_unbounded_lookaheads_are_gated(prefilter: Prefilter) -> N
     assert [hits.windowing(key) for key in gated] == [None, None]  # searched whole
 
 
+def shipped_patterns() -> list[tuple[str, str, tuple[str, int]]]:
+    """(detector id, pattern name, (source, flags)) of every shipped YAML pattern, deny
+    lists named "deny list"."""
+    out: list[tuple[str, str, tuple[str, int]]] = []
+    for loaded in load_detector_set(PROJECT_ROOT / "detectors").recognizers:
+        recognizer = build_recognizer(loaded)
+        if isinstance(recognizer, YamlPatternRecognizer):
+            definition = loaded.definition
+            names = (
+                [p.name for p in definition.patterns]
+                if isinstance(definition, PatternRecognizerDef)
+                else ["deny list"] * len(recognizer.regexes)
+            )
+            out += [
+                (loaded.detector_id, name, source)
+                for name, source in zip(names, recognizer.regexes, strict=True)
+            ]
+    return out
+
+
 def test_a_leading_line_start_lookbehind_is_consumed_for_hyperscan() -> None:
     assert _start_consumed(r"(?:^|(?<=\\n))[ \t]*X") == r"(?:^|\\n)[ \t]*X"
     assert _start_consumed(r"(?i)(?:^|(?<=[.!?][ \t]))Y") == r"(?i)(?:^|[.!?][ \t])Y"
@@ -103,11 +123,9 @@ def test_a_name_line_pattern_is_not_reported_inside_a_line() -> None:
     """Hyperscan drops lookbehinds: without consuming the line start, the name-line
     pattern of ``pii/person_cue`` was reported wherever two capitalised words meet, and
     then searched over the whole text."""
-    for loaded in load_detector_set(PROJECT_ROOT / "detectors").recognizers:
-        if loaded.detector_id == "yaml:pii/person_cue":
-            recognizer = build_recognizer(loaded)
-            assert isinstance(recognizer, YamlPatternRecognizer)
-            sources = recognizer.regexes
+    sources = [
+        source for detector, _, source in shipped_patterns() if detector == "yaml:pii/person_cue"
+    ]
     key = next(
         i for i, (pattern, _) in enumerate(sources) if pattern.startswith(r"(?:^|(?<=\\n))[ \t]*")
     )
@@ -162,20 +180,9 @@ SHIPPED_WHOLE = {("yaml:secrets/keyword_assignment", "xml element")}
 
 
 def test_shipped_patterns_are_windowed_unless_listed() -> None:
-    names: list[tuple[str, str]] = []
-    sources: list[tuple[str, int]] = []
-    for loaded in load_detector_set(PROJECT_ROOT / "detectors").recognizers:
-        recognizer = build_recognizer(loaded)
-        if isinstance(recognizer, YamlPatternRecognizer):
-            definition = loaded.definition
-            patterns = (
-                [p.name for p in definition.patterns]
-                if isinstance(definition, PatternRecognizerDef)
-                else ["deny list"] * len(recognizer.regexes)
-            )
-            names += [(loaded.detector_id, name) for name in patterns]
-            sources += recognizer.regexes
-    prefilter = Prefilter(sources)
+    shipped = shipped_patterns()
+    names = [(detector, name) for detector, name, _ in shipped]
+    prefilter = Prefilter([source for _, _, source in shipped])
     gated = {names[key] for key, on in enumerate(prefilter.gated) if on}
     whole = {
         names[key]
