@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 
 from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
-from presidio_analyzer.predefined_recognizers import IbanRecognizer, PhoneRecognizer
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
 from policy_engine.detection import presidio_patterns
 from policy_engine.detection.context import ENHANCER_SETTINGS, find_context_word
@@ -79,9 +79,8 @@ class PatternEngine:
             elif presidio_patterns.handles(recognizer):
                 assert isinstance(recognizer, PatternRecognizer)
                 found = presidio_patterns.regexes(recognizer)
-            elif isinstance(recognizer, IbanRecognizer):
-                # Its own analyze, whose results all come from its patterns' matches: not
-                # called where none of them can match, otherwise called on the whole text.
+            elif presidio_patterns.gated_only(recognizer):
+                assert isinstance(recognizer, PatternRecognizer)
                 found = presidio_patterns.regexes(recognizer)
                 self._whole_when_hit.add(recognizer.id)
             else:

@@ -4,7 +4,9 @@
 match, validate, invalidate, score, explanation, drop minimum scores, remove contained
 duplicates) with the one change that pattern ``i`` is searched with
 :func:`~policy_engine.detection.prefilter.finditer` in ``windowings[i]``. Recognizers that
-override ``analyze`` (the IBAN recognizer) are not handled here: they run as they are.
+override ``analyze`` are not handled here: they run as they are, and those whose results
+all come from matches of their patterns (the IBAN recognizer, :func:`gated_only`) are
+skipped where none of their patterns can match.
 A pattern that runs out of time is skipped, as Presidio does, and logged without text.
 """
 
@@ -16,6 +18,7 @@ from typing import Any
 import regex
 from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
 from presidio_analyzer.pattern_recognizer import REGEX_TIMEOUT_SECONDS
+from presidio_analyzer.predefined_recognizers import IbanRecognizer
 
 from policy_engine.detection.prefilter import Windowing, finditer
 from policy_engine.detection.results import recognizer_result
@@ -30,6 +33,13 @@ def handles(recognizer: EntityRecognizer) -> bool:
         isinstance(recognizer, PatternRecognizer)
         and type(recognizer).analyze is PatternRecognizer.analyze
     )
+
+
+def gated_only(recognizer: EntityRecognizer) -> bool:
+    """Whether ``recognizer`` has an ``analyze`` of its own whose results all come from
+    matches of its patterns: it cannot be windowed, but need not run where none of its
+    patterns can match."""
+    return isinstance(recognizer, IbanRecognizer)
 
 
 def regexes(recognizer: PatternRecognizer) -> list[tuple[str, int]]:
