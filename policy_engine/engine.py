@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from ulid import ULID
@@ -421,14 +421,28 @@ def parse_request(request: DecideRequest | Mapping[str, Any]) -> DecideRequest:
         raise RequestError(describe_validation_error(exc)) from None
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """A one-line summary of what was wrong, naming fields but never their values."""
-    problems = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or "body"
-        message = error["msg"].removeprefix("Value error, ")
-        problems.append(f"{where}: {message}")
-    return "; ".join(problems)
+class _WithErrors(Protocol):
+    """A validation error of pydantic or FastAPI: its ``errors()`` are pydantic's."""
+
+    def errors(self) -> Sequence[Any]: ...
+
+
+def validation_details(exc: _WithErrors) -> list[dict[str, str]]:
+    """Each problem of ``exc`` as ``{"field", "problem"}``, naming fields but never their
+    values ("body" for the request as a whole)."""
+    return [
+        {
+            "field": ".".join(str(part) for part in error["loc"]) or "body",
+            "problem": error["msg"].removeprefix("Value error, "),
+        }
+        for error in exc.errors()
+    ]
+
+
+def describe_validation_error(exc: _WithErrors | list[dict[str, str]]) -> str:
+    """A one-line summary of what was wrong (of ``exc`` or of its details)."""
+    details = exc if isinstance(exc, list) else validation_details(exc)
+    return "; ".join(f"{d['field']}: {d['problem']}" for d in details)
 
 
 def build_policy_input(

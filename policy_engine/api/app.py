@@ -30,7 +30,7 @@ from policy_engine.api.ops import router as ops_router
 from policy_engine.api.policies import router as policies_router
 from policy_engine.api.policies import wants_explanation
 from policy_engine.api.request_context import RequestContextMiddleware
-from policy_engine.engine import Engine, describe_validation_error
+from policy_engine.engine import Engine, describe_validation_error, validation_details
 from policy_engine.errors import AccessError, AuditError, RequestError
 from policy_engine.explain import explain as explain_decision
 from policy_engine.logs import get_logger
@@ -132,14 +132,8 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {
-                "field": ".".join(str(p) for p in e["loc"]),
-                "problem": e["msg"].removeprefix("Value error, "),
-            }
-            for e in exc.errors()
-        ]
-        message = "; ".join(f"{d['field']}: {d['problem']}" for d in details)
+        details = validation_details(exc)
+        message = describe_validation_error(details)
         return error(422, "invalid_request", message or "the request is not valid", details)
 
     @app.exception_handler(Exception)
@@ -174,18 +168,8 @@ def create_app(
         try:
             decide_request = DecideRequest.model_validate(parsed)
         except ValidationError as exc:
-            return error(
-                422,
-                "invalid_request",
-                describe_validation_error(exc),
-                [
-                    {
-                        "field": ".".join(str(p) for p in e["loc"]) or "body",
-                        "problem": e["msg"].removeprefix("Value error, "),
-                    }
-                    for e in exc.errors()
-                ],
-            )
+            details = validation_details(exc)
+            return error(422, "invalid_request", describe_validation_error(details), details)
         try:
             decision = await run_in_threadpool(
                 engine.decide, decide_request, caller=principal.key_id
