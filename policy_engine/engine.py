@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import ValidationError
 from ulid import ULID
@@ -41,6 +41,7 @@ from policy_engine.models import (
 from policy_engine.observe import DecisionObserver, DecisionSummary, NullObserver, Timings
 from policy_engine.ports import AuditStore, Detector, PolicyEvaluator
 from policy_engine.scan import DeadlineScanner, Scanned
+from policy_engine.validation import describe_validation_error, validation_details
 
 log = get_logger("policy_engine.engine")
 
@@ -418,31 +419,9 @@ def parse_request(request: DecideRequest | Mapping[str, Any]) -> DecideRequest:
     try:
         return DecideRequest.model_validate(request)
     except ValidationError as exc:
-        raise RequestError(describe_validation_error(exc)) from None
-
-
-class _WithErrors(Protocol):
-    """A validation error of pydantic or FastAPI: its ``errors()`` are pydantic's."""
-
-    def errors(self) -> Sequence[Any]: ...
-
-
-def validation_details(exc: _WithErrors) -> list[dict[str, str]]:
-    """Each problem of ``exc`` as ``{"field", "problem"}``, naming fields but never their
-    values ("body" for the request as a whole)."""
-    return [
-        {
-            "field": ".".join(str(part) for part in error["loc"]) or "body",
-            "problem": error["msg"].removeprefix("Value error, "),
-        }
-        for error in exc.errors()
-    ]
-
-
-def describe_validation_error(exc: _WithErrors | list[dict[str, str]]) -> str:
-    """A one-line summary of what was wrong (of ``exc`` or of its details)."""
-    details = exc if isinstance(exc, list) else validation_details(exc)
-    return "; ".join(f"{d['field']}: {d['problem']}" for d in details)
+        raise RequestError(
+            describe_validation_error(validation_details(exc, DecideRequest))
+        ) from None
 
 
 def build_policy_input(

@@ -176,7 +176,7 @@ class DecideRequest(BaseModel):
         if self.content is not None and self.messages is not None:
             raise ValueError("give either 'content' or 'messages', not both")
         if self.content is not None and not self.content.strip():
-            raise ValueError("'content' is empty")
+            raise ValueError("'content' is empty; put the text to check in it")
         if self.messages is not None:
             if not self.messages:
                 raise ValueError("'messages' is empty")

@@ -30,7 +30,7 @@ from policy_engine.api.ops import router as ops_router
 from policy_engine.api.policies import router as policies_router
 from policy_engine.api.policies import wants_explanation
 from policy_engine.api.request_context import RequestContextMiddleware
-from policy_engine.engine import Engine, describe_validation_error, validation_details
+from policy_engine.engine import Engine
 from policy_engine.errors import AccessError, AuditError, RequestError
 from policy_engine.explain import explain as explain_decision
 from policy_engine.logs import get_logger
@@ -38,6 +38,7 @@ from policy_engine.metrics import Metrics
 from policy_engine.models import DecideRequest, Decision, ErrorBody
 from policy_engine.policy.reloader import PolicyReloader
 from policy_engine.policy.shadow import shadow_metrics
+from policy_engine.validation import describe_validation_error, validation_details
 
 log = get_logger("policy_engine.api")
 
@@ -168,7 +169,7 @@ def create_app(
         try:
             decide_request = DecideRequest.model_validate(parsed)
         except ValidationError as exc:
-            details = validation_details(exc)
+            details = validation_details(exc, DecideRequest)
             return error(422, "invalid_request", describe_validation_error(details), details)
         try:
             decision = await run_in_threadpool(

@@ -178,6 +178,18 @@ def test_validation_errors_name_the_field_without_echoing_values(client: httpx.C
     assert SSN not in response.text
 
 
+def test_a_misspelt_field_is_named_with_the_fields_allowed_there(client: httpx.Client) -> None:
+    top = decide(client, {"contnet": "hi"}).json()
+    assert (
+        top["message"] == "contnet: unknown field; the fields here are content, messages, context"
+    )
+    nested = decide(client, {"content": "hi", "context": {"tenat": "acme"}}).json()
+    assert nested["details"][0]["field"] == "context.tenat"
+    assert "the fields here are tenant, application," in nested["details"][0]["problem"]
+    empty = decide(client, {"content": " "}).json()
+    assert empty["message"] == "body: 'content' is empty; put the text to check in it"
+
+
 def test_body_over_the_limit_is_413(client: httpx.Client) -> None:
     response = decide(client, {"content": "a" * (1024 * 1024 + 10)})
     assert response.status_code == 413
