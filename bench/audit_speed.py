@@ -96,11 +96,11 @@ def make_entry(n: int, rng: random.Random) -> dict[str, Any]:
 
 def build_log(path: Path) -> dict[str, Any]:
     from policy_engine.audit import GENESIS_HASH, SQLiteAuditStore, canonical_json, seal
-    from policy_engine.audit.checkpoints import Checkpoint
     from policy_engine.audit.replay import policy_input_of
     from policy_engine.audit.signing import load_or_create_signer
     from policy_engine.catalog import load_catalog
     from policy_engine.policy import EmbeddedEvaluator, load_policy_set
+    from policy_engine.records import Checkpoint
 
     evaluator = EmbeddedEvaluator(
         load_policy_set(
@@ -147,11 +147,11 @@ def build_log(path: Path) -> dict[str, Any]:
 
 def main() -> None:
     from policy_engine.audit import SQLiteAuditStore, verify_store
-    from policy_engine.audit.filters import AuditFilters
     from policy_engine.audit.replay import replay
     from policy_engine.catalog import load_catalog
     from policy_engine.policy import EmbeddedEvaluator, load_policy_set
     from policy_engine.policy.input_paths import input_members_read
+    from policy_engine.records import AuditFilters
 
     with tempfile.TemporaryDirectory(prefix="pe-bench-audit-") as tmp:
         path = Path(tmp) / "audit.db"

@@ -53,7 +53,7 @@ TARGETS = {
 
 
 def main() -> None:
-    from policy_engine import Engine
+    from policy_engine.bootstrap import build_engine
     from policy_engine.detection import build_detector
     from policy_engine.settings import load_settings
 
@@ -77,10 +77,9 @@ def main() -> None:
     settings = load_settings(
         audit_url=f"sqlite:///{workdir / 'inproc.db'}", hmac_key_file=workdir / "hmac.key"
     )
-    engine = Engine.from_settings(settings)
-    engine.decide({"content": "warm up"})
     collector = stages.StageCollector()
-    engine.observer = collector
+    engine = build_engine(settings, observer=collector)
+    engine.decide({"content": "warm up"})
     cache_before = _cache_counts(engine.evaluator)
     default_deadline = engine.scanner.deadline_seconds
     compiled = {"PE_COMPILED_CACHE_DIR": str(workdir / "compiled")}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from policy_engine.version import __version__
 
 if TYPE_CHECKING:
     from policy_engine.engine import Engine
@@ -24,7 +24,8 @@ __all__ = ["DecideRequest", "Decision", "Engine", "Segment", "Settings", "__vers
 def __getattr__(name: str) -> Any:
     # Lazy imports keep `import policy_engine` cheap (no spaCy, no FastAPI).
     if name == "Engine":
-        from policy_engine.engine import Engine
+        # Through the composition root, which gives Engine.from_settings its builder.
+        from policy_engine.bootstrap import Engine
 
         return Engine
     if name in {"Decision", "DecideRequest", "Segment"}:

@@ -7,9 +7,14 @@ PolicyEngineError
  │    └── ScanTimeout       detection passed the request's scan deadline
  ├── PolicyError        policies failed to load, compile or evaluate
  │    └── PolicyLoadError   the policy set could not be loaded or compiled
- ├── AuditError         the audit log could not be written or read (no decision is given)
+ ├── AuditError         the audit log could not be written or read
+ │    └── DecisionNotRecorded  a decision's record could not be appended: no decision is given
  ├── AccessError        no key, an unknown key, or a key of the wrong role (401/403)
- └── RequestError       the request is invalid (the API answers 4xx)
+ └── RequestError       the request is invalid (422, with the fields at fault)
+      └── LimitExceeded     the request is larger or deeper than the limits allow (4xx)
+
+Errors that reach a caller carry their HTTP ``status`` and ``code``; the API maps them in
+one table (:mod:`policy_engine.api.errors`).
 """
 
 from __future__ import annotations
@@ -43,6 +48,10 @@ class AuditError(PolicyEngineError):
     """The audit store failed."""
 
 
+class DecisionNotRecorded(AuditError):
+    """A decision could not be appended to the audit log, so none is given."""
+
+
 class AccessError(PolicyEngineError):
     """The caller may not do this: ``status`` is 401 (who are you?) or 403 (not allowed)."""
 
@@ -53,4 +62,22 @@ class AccessError(PolicyEngineError):
 
 
 class RequestError(PolicyEngineError):
-    """The request is invalid."""
+    """The request is invalid: ``details`` name each field at fault and what is wrong with
+    it (``{"field", "problem"}``), never its value."""
+
+    status = 422
+    code = "invalid_request"
+
+    def __init__(self, message: str, details: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or []
+
+
+class LimitExceeded(RequestError):
+    """The request breaks a shape limit: ``status`` 400 (nesting), 413 (size) or 422
+    (an unknown field in strict mode), ``code`` naming the limit."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code

@@ -2,7 +2,8 @@
 
 Request → :class:`DecideRequest`; what detection produces → :class:`Finding`;
 what a policy returns → :class:`PolicyResult`; what the caller gets →
-:class:`Decision`; what the audit log keeps → :class:`AuditRecord`.
+:class:`Decision`. What the audit log keeps, :class:`~policy_engine.records.AuditRecord`,
+shares the decision's fields (:class:`DecisionFields`).
 No model here ever carries a matched value: only types, offsets, scores and
 keyed digests.
 """
@@ -10,6 +11,7 @@ keyed digests.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -72,14 +74,6 @@ class ContentPart(BaseModel):
     type: str
     text: str | None = None
 
-    def texts(self) -> list[str]:
-        """The part's text and the content in its other fields (tool results, tool input)."""
-        out = [self.text] if self.text else []
-        extra = self.model_extra or {}
-        for key in _CONTENT_PART_FIELDS:
-            out.extend(_nested_texts(extra.get(key)))
-        return out
-
 
 class ToolCallFunction(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -108,41 +102,75 @@ class Message(BaseModel):
     tool_call_id: str | None = None
 
     def texts(self) -> list[tuple[int | None, str]]:
-        """Every scannable text of the message as ``(part index or None, text)``.
+        """Every scannable text of the message (:func:`message_texts`)."""
+        return message_texts(_as_mapping(self) or {})
 
-        Plain string content has part ``None``; list content yields the texts of each part
-        with its index (``text``, and a tool result's nested ``content``, a tool use's
-        ``input``, ``arguments``); tool-call arguments follow the content parts, numbered
-        after them, then a legacy ``function_call``'s arguments and a ``refusal``.
-        """
-        out: list[tuple[int | None, str]] = []
-        parts_seen = 0
-        if isinstance(self.content, str):
-            out.append((None, self.content))
-        elif isinstance(self.content, list):
-            for index, part in enumerate(self.content):
-                out.extend((index, text) for text in part.texts())
-            parts_seen = len(self.content)
-        for offset, call in enumerate(self.tool_calls or []):
-            if call.function is not None and call.function.arguments:
-                out.append((parts_seen + offset, call.function.arguments))
-        extra = self.model_extra or {}
-        more = [
-            _nested_texts((extra.get("function_call") or {}).get("arguments"))
-            if isinstance(extra.get("function_call"), dict)
-            else [],
-            _nested_texts(extra.get("refusal")),
-        ]
-        next_part = parts_seen + len(self.tool_calls or [])
-        for texts in more:
-            if texts:
-                out.extend((next_part, text) for text in texts)
-                next_part += 1
-        return out
+
+def message_texts(message: Mapping[str, Any]) -> list[tuple[int | None, str]]:
+    """Every scannable text of a chat message, as ``(part index or None, text)``: the one
+    definition of a message's text, for scanning and for the request limits alike
+    (:mod:`policy_engine.intake`). ``message`` is JSON data; its objects may also be the
+    models above (a validated message's parts).
+
+    Plain string content has part ``None``; list content yields the texts of each part
+    with its index (``text``, and a tool result's nested ``content``, a tool use's
+    ``input``, ``arguments``); tool-call arguments follow the content parts, numbered
+    after them, then a legacy ``function_call``'s arguments and a ``refusal``.
+    """
+    out: list[tuple[int | None, str]] = []
+    content = message.get("content")
+    parts_seen = 0
+    if isinstance(content, str):
+        out.append((None, content))
+    elif isinstance(content, list):
+        for index, item in enumerate(content):
+            part = _as_mapping(item)
+            if part is not None:
+                out.extend((index, text) for text in _part_texts(part))
+        parts_seen = len(content)
+    calls = message.get("tool_calls")
+    calls = calls if isinstance(calls, list) else []
+    for offset, item in enumerate(calls):
+        call = _as_mapping(item)
+        function = _as_mapping(call.get("function")) if call is not None else None
+        arguments = function.get("arguments") if function is not None else None
+        if isinstance(arguments, str) and arguments:
+            out.append((parts_seen + offset, arguments))
+    function_call = _as_mapping(message.get("function_call"))
+    more = [
+        _nested_texts(function_call.get("arguments")) if function_call is not None else [],
+        _nested_texts(message.get("refusal")),
+    ]
+    next_part = parts_seen + len(calls)
+    for texts in more:
+        if texts:
+            out.extend((next_part, text) for text in texts)
+            next_part += 1
+    return out
+
+
+def _as_mapping(value: Any) -> Mapping[str, Any] | None:
+    """A JSON object's members: a dict as it is, a model's fields and extra fields."""
+    if type(value) is dict:
+        return value
+    if value is None or type(value) in (str, list, int, float, bool):
+        return None
+    if isinstance(value, BaseModel):
+        return {**value.__dict__, **(value.__pydantic_extra__ or {})}
+    return value if isinstance(value, Mapping) else None
 
 
 #: Fields of a content part (besides ``text``) whose values are content to scan.
 _CONTENT_PART_FIELDS = ("content", "input", "arguments")
+
+
+def _part_texts(part: Mapping[str, Any]) -> list[str]:
+    """A content part's text and the content in its other fields (tool results, tool input)."""
+    text = part.get("text")
+    out = [text] if isinstance(text, str) and text else []
+    for key in _CONTENT_PART_FIELDS:
+        out.extend(_nested_texts(part.get(key)))
+    return out
 
 
 def _nested_texts(value: Any) -> list[str]:
@@ -300,8 +328,9 @@ class DetectionReport(BaseModel):
     skipped: list[SkippedStage] = Field(default_factory=list)
 
 
-class Decision(BaseModel):
-    """The answer of ``POST /decide``."""
+class DecisionFields(BaseModel):
+    """What the answer (:class:`Decision`) and the audit record
+    (:class:`~policy_engine.records.AuditRecord`) share: a field added here is in both."""
 
     decision_id: str
     segment: Segment
@@ -313,9 +342,17 @@ class Decision(BaseModel):
     reasons: list[Reason]
     obligations: list[str]
     policy_revision: str
+    #: The revision of the detector set that scanned the content (None in records written
+    #: before it was recorded).
+    detector_revision: str | None = None
     outcome: Literal["decided", "fail_closed"]
-    audit: AuditReceipt
     detection: DetectionReport | None = None
+
+
+class Decision(DecisionFields):
+    """The answer of ``POST /decide``: built from the audit record the log now holds."""
+
+    audit: AuditReceipt
 
 
 class ErrorBody(BaseModel):

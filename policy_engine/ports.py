@@ -1,20 +1,22 @@
-"""The engine's three plug points, as small Protocols.
+"""The engine's plug points, as small Protocols.
 
-Each has an explicit registry of real implementations (see ``bootstrap.py``):
-detection (Presidio + YAML recognizers), policy evaluation (embedded regopy),
-audit storage (SQLite, PostgreSQL). The core (``engine.py``) depends only on these.
+Each has an explicit registry of real implementations (see ``bootstrap.py`` and
+``audit/stores.py``): detection (Presidio + YAML recognizers), policy evaluation
+(embedded regopy, an OPA server), audit storage (SQLite, PostgreSQL). The core
+(``engine.py``) depends only on these and on the core's vocabulary (``models.py``,
+``records.py``).
+
+The audit log has two sides: :class:`AuditLog`, all the engine needs to record a
+decision, and :class:`AuditReader`, what auditors' tools (API, CLI, replay, export) read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from policy_engine.models import DetectedSpan, PolicyResult
-
-if TYPE_CHECKING:
-    from policy_engine.audit.checkpoints import Checkpoint
-    from policy_engine.audit.filters import AuditFilters
+from policy_engine.records import AuditFilters, AuditRecord, Checkpoint
 
 
 @runtime_checkable
@@ -65,53 +67,70 @@ class PolicyEvaluator(Protocol):
     def evaluate(self, policy_input: Mapping[str, Any]) -> PolicyResult: ...
 
 
+class ShadowPolicy(Protocol):
+    """A candidate policy set evaluated beside the active one (shadow mode): given a
+    decision's policy input and the active result, returns what the audit record keeps
+    under ``shadow``. Never raises, never changes the answer."""
+
+    def __call__(self, policy_input: Mapping[str, Any], active: PolicyResult) -> dict[str, Any]: ...
+
+
 @runtime_checkable
-class AuditStore(Protocol):
-    """Append-only, hash-chained decision log.
+class AuditLog(Protocol):
+    """Append-only, hash-chained decision log: what the engine writes to.
 
     ``append`` assigns the next sequence number, sets ``prev_hash`` and ``hash``
-    atomically and durably, and returns the complete stored record. It raises
+    atomically and durably, and returns the record as stored. It raises
     :class:`policy_engine.errors.AuditError` when the record could not be stored.
     """
 
-    def append(self, entry: Mapping[str, Any]) -> dict[str, Any]: ...
-
-    def rows(self, after_sequence: int = 0) -> Iterator[tuple[int, str]]:
-        """Stored rows as ``(stored sequence, record JSON text)``, for verification."""
-        ...
-
-    def records(self, after_sequence: int = 0) -> Iterator[dict[str, Any]]: ...
-
-    def writable(self) -> bool: ...
-
-    def count(self) -> int: ...
-
-    def close(self) -> None: ...
+    def append(self, record: AuditRecord) -> AuditRecord: ...
 
     def head(self) -> tuple[int, str]:
         """``(sequence, hash)`` of the last append, as the store's head row records it."""
         ...
 
-    def checkpoint(self, *, force: bool = False) -> Checkpoint | None:
-        """Sign the head when a checkpoint is due (``force``: whenever the head moved)."""
+    def writable(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class AuditReader(Protocol):
+    """Reads the decision log: for verification (stored rows as text), queries, exports.
+
+    Records that cannot be read as records raise :class:`policy_engine.errors.AuditError`
+    naming their sequence (``audit verify`` says what is wrong with them).
+    """
+
+    def rows(self, after_sequence: int = 0) -> Iterator[tuple[int, str]]:
+        """Stored rows as ``(stored sequence, record JSON text)``, for verification."""
         ...
+
+    def records(self, after_sequence: int = 0) -> Iterator[AuditRecord]: ...
+
+    def count(self) -> int: ...
+
+    def head(self) -> tuple[int, str]: ...
 
     def checkpoints(self, first: int = 0, last: int | None = None) -> list[Checkpoint]: ...
 
-    def get(self, decision_id: str) -> dict[str, Any] | None: ...
+    def get(self, decision_id: str) -> AuditRecord | None: ...
 
     def query(
         self, filters: AuditFilters, *, after_sequence: int = 0, limit: int = 100
-    ) -> list[dict[str, Any]]:
+    ) -> list[AuditRecord]:
         """Matching records in sequence order after ``after_sequence``, at most ``limit``."""
         ...
 
-    def iter_query(self, filters: AuditFilters, batch: int = 2000) -> Iterator[dict[str, Any]]: ...
+    def iter_query(self, filters: AuditFilters, batch: int = 2000) -> Iterator[AuditRecord]: ...
 
     def sequence_range(self, filters: AuditFilters) -> tuple[int, int] | None: ...
 
-    def containing(self, needle: str, filters: AuditFilters) -> Iterator[dict[str, Any]]:
+    def containing(self, needle: str, filters: AuditFilters) -> Iterator[AuditRecord]:
         """Records whose stored text contains ``needle`` (a keyed digest)."""
         ...
 
     def stats(self, filters: AuditFilters, top: int = 10) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...

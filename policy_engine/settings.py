@@ -12,7 +12,9 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from policy_engine.audit.stores import audit_url_problem, sqlite_path
 from policy_engine.errors import ConfigError
+from policy_engine.intake import RequestLimits
 
 #: The source tree's root, used to find the shipped ``policies/``, ``detectors/`` and
 #: ``examples/`` when the working directory does not have them.
@@ -105,22 +107,26 @@ class Settings(BaseSettings):
     @field_validator("audit_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
-        if value.startswith(("postgresql://", "postgres://")):
-            if value in ("postgresql://", "postgres://"):
-                raise ValueError("postgresql:// needs a host or database, e.g. postgresql://h/db")
-            return value
-        if not value.startswith("sqlite:///"):
-            raise ValueError(
-                "must look like sqlite:///PATH (e.g. sqlite:///var/audit.db)"
-                " or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
-            )
-        if value == "sqlite:///":
-            raise ValueError("sqlite:/// needs a file path")
+        problem = audit_url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @property
     def audit_path(self) -> Path:
-        return Path(self.audit_url.removeprefix("sqlite:///"))
+        """The SQLite file of a ``sqlite:///PATH`` audit URL (relative: to the working
+        directory)."""
+        return sqlite_path(self.audit_url)
+
+    @property
+    def request_limits(self) -> RequestLimits:
+        """The shape limits every request is held to (the service and the Python API)."""
+        return RequestLimits(
+            max_messages=self.max_messages,
+            max_nesting_depth=self.max_nesting_depth,
+            max_message_chars=self.max_message_chars,
+            strict=self.strict_mode,
+        )
 
     def resolved(self) -> Settings:
         """Resolve relative data paths and check that they exist.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +15,18 @@ from policy_engine.audit.checkpoints import CheckpointPolicy
 from policy_engine.audit.postgres_store import PostgresAuditStore
 from policy_engine.audit.signing import Signer, load_or_create_signer
 from policy_engine.audit.sql_store import SqlAuditStore
+from policy_engine.records import AuditRecord
 
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def entry(n: int, **overrides: Any) -> dict[str, Any]:
-    """A plausible audit entry; ``n`` picks tenant, segment, rules and entity types."""
+def documents(records: Iterable[AuditRecord]) -> list[dict[str, Any]]:
+    """Records as the JSON documents the log stores."""
+    return [record.document() for record in records]
+
+
+def entry(n: int, **overrides: Any) -> AuditRecord:
+    """A plausible audit record; ``n`` picks tenant, segment, rules and entity types."""
     tenants = ["acme", "globex", "initech"]
     segment = ["any", "trusted_hosted", "on_prem_only"][n % 3]
     findings = (
@@ -56,7 +62,7 @@ def entry(n: int, **overrides: Any) -> dict[str, Any]:
         "latency_ms": 1.0,
     }
     record.update(overrides)
-    return record
+    return AuditRecord.model_validate(record)
 
 
 class Backend:

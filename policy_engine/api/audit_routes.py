@@ -15,17 +15,11 @@ from pydantic import BaseModel, Field
 
 from policy_engine.access import Principal
 from policy_engine.api.auth import require_role
-from policy_engine.audit.filters import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    AuditFilters,
-    decode_cursor,
-    encode_cursor,
-)
-from policy_engine.errors import AuditError, RequestError
-from policy_engine.logs import get_logger
+from policy_engine.api.service import service_of
+from policy_engine.audit.filters import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from policy_engine.errors import RequestError
 from policy_engine.models import ErrorBody
-from policy_engine.ports import AuditStore
+from policy_engine.records import AuditFilters
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No key or an unknown key"},
@@ -34,9 +28,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "The audit log cannot be read now"},
 }
 
-log = get_logger("policy_engine.api.audit")
 router = APIRouter(prefix="/audit", tags=["audit"], responses=_ERRORS)
 Auditor = Annotated[Principal, Depends(require_role("auditor"))]
+
+
+class InvalidCursor(RequestError):
+    code = "invalid_cursor"
 
 
 class DecisionsQuery(AuditFilters):
@@ -49,21 +46,6 @@ class DecisionsPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as cursor for the next page; null: done.")
 
 
-def _store(request: Request) -> AuditStore:
-    store: AuditStore = request.app.state.engine.audit_store
-    return store
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    body = ErrorBody(error=code, message=message)
-    return JSONResponse(status_code=status, content=body.model_dump())
-
-
-def _unavailable() -> JSONResponse:
-    log.error("audit_read_failed")
-    return _error(503, "audit_unavailable", "the audit log cannot be read now; retry later")
-
-
 @router.get("/decisions", response_model=DecisionsPage, summary="Decisions matching filters")
 async def list_decisions(
     request: Request, query: Annotated[DecisionsQuery, Query()], _: Auditor
@@ -71,18 +53,15 @@ async def list_decisions(
     try:
         after = decode_cursor(query.cursor) if query.cursor else 0
     except RequestError as exc:
-        return _error(422, "invalid_cursor", str(exc))
+        raise InvalidCursor(str(exc), [{"field": "cursor", "problem": str(exc)}]) from None
     filters = AuditFilters(**query.model_dump(exclude={"cursor", "limit"}))
-    try:
-        records = await run_in_threadpool(
-            _store(request).query, filters, after_sequence=after, limit=query.limit
-        )
-    except AuditError:
-        return _unavailable()
+    records = await run_in_threadpool(
+        service_of(request).reader.query, filters, after_sequence=after, limit=query.limit
+    )
     more = len(records) == query.limit
     return DecisionsPage(
-        decisions=records,
-        next_cursor=encode_cursor(records[-1]["sequence"]) if more else None,
+        decisions=[record.document() for record in records],
+        next_cursor=encode_cursor(records[-1].sequence or 0) if more else None,
     )
 
 
@@ -96,10 +75,10 @@ async def get_decision(
     decision_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
     _: Auditor,
 ) -> Any:
-    try:
-        record = await run_in_threadpool(_store(request).get, decision_id)
-    except AuditError:
-        return _unavailable()
+    record = await run_in_threadpool(service_of(request).reader.get, decision_id)
     if record is None:
-        return _error(404, "not_found", f"no decision with id {decision_id} in the audit log")
-    return record
+        body = ErrorBody(
+            error="not_found", message=f"no decision with id {decision_id} in the audit log"
+        )
+        return JSONResponse(status_code=404, content=body.model_dump())
+    return record.document()

@@ -13,6 +13,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from policy_engine.access import KeyRing, Principal, Role
+from policy_engine.api.service import service_of
 from policy_engine.errors import AccessError
 from policy_engine.models import ErrorBody
 
@@ -40,7 +41,7 @@ def require_role(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
     ) -> Principal:
         del credentials  # declared for the OpenAPI document; the header is read below
-        keyring: KeyRing = request.app.state.keyring
+        keyring: KeyRing = service_of(request).keyring
         header = request.headers.get("authorization", "")
         scheme, _, key = header.strip().partition(" ")
         if not header:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from policy_engine.access import KeyRing, Role
 from policy_engine.api.auth import AUTH_RESPONSES, AdminCaller
+from policy_engine.api.service import service_of
 from policy_engine.keystore import KeyEntry, KeyStore
 from policy_engine.models import ErrorBody
 
@@ -59,7 +60,7 @@ class NewKey(KeyInfo):
 
 
 def _store(request: Request) -> KeyStore | None:
-    keyring: KeyRing = request.app.state.keyring
+    keyring: KeyRing = service_of(request).keyring
     return keyring.store
 
 

@@ -11,37 +11,17 @@ from fastapi.responses import JSONResponse
 
 from policy_engine.access import Principal
 from policy_engine.api.auth import AUTH_RESPONSES, require_role
+from policy_engine.api.service import service_of
 from policy_engine.logs import get_logger
 from policy_engine.models import ErrorBody
 from policy_engine.policy.cache import CachedEvaluator
-from policy_engine.policy.reloader import PolicyReloader, ReloadOutcome
-from policy_engine.policy.shadow import ShadowEvaluator
+from policy_engine.policy.reloader import ReloadOutcome
 
 log = get_logger("policy_engine.api.policies")
 
 router = APIRouter(prefix="/policies", tags=["policies"], responses=AUTH_RESPONSES)
 ADMIN = require_role("admin")
 READER = require_role("auditor", "admin")
-
-
-def _reloader(request: Request) -> PolicyReloader | None:
-    reloader: PolicyReloader | None = getattr(request.app.state, "reloader", None)
-    return reloader
-
-
-def wants_explanation(request: Request) -> bool | JSONResponse:
-    """``POST /decide?explain=true``: the ``explain`` query parameter (true/false, 1/0)."""
-    value = request.query_params.get("explain")
-    if value is None or value.lower() in ("false", "0"):
-        return False
-    if value.lower() in ("true", "1", ""):
-        return True
-    body = ErrorBody(
-        error="invalid_request",
-        message="query parameter explain must be true or false",
-        details=[{"field": "explain", "problem": "must be true or false"}],
-    )
-    return JSONResponse(body.model_dump(), status_code=422)
 
 
 def outcome_body(outcome: ReloadOutcome) -> dict[str, Any]:
@@ -59,11 +39,11 @@ def outcome_body(outcome: ReloadOutcome) -> dict[str, Any]:
 async def active_policies(
     request: Request, _: Annotated[Principal, Depends(READER)]
 ) -> dict[str, Any]:
-    engine = request.app.state.engine
-    reloader = _reloader(request)
+    service = service_of(request)
+    reloader = service.reloader
     last = reloader.last if reloader is not None else None
-    shadow = engine.shadow
-    evaluator = engine.evaluator
+    shadow = service.shadow
+    evaluator = service.engine.evaluator
     cache = evaluator if isinstance(evaluator, CachedEvaluator) else None
     return {
         "revision": evaluator.revision,
@@ -73,7 +53,7 @@ async def active_policies(
         else {"entries": len(cache), "hits": cache.hits, "misses": cache.misses},
         "reload": "enabled" if reloader is not None else "disabled",
         "last_reload": outcome_body(last) if last is not None else None,
-        "shadow_revision": shadow.revision if isinstance(shadow, ShadowEvaluator) else None,
+        "shadow_revision": shadow.revision if shadow is not None else None,
     }
 
 
@@ -88,7 +68,7 @@ async def active_policies(
 async def reload_policies(
     request: Request, principal: Annotated[Principal, Depends(ADMIN)]
 ) -> JSONResponse:
-    reloader = _reloader(request)
+    reloader = service_of(request).reloader
     if reloader is None:
         body = ErrorBody(
             error="reload_unavailable", message="this service was started without a reloader"
@@ -111,11 +91,12 @@ async def reload_policies(
 
 @router.get("/shadow", summary="Shadow-mode counters (PE_SHADOW_POLICIES_DIR)")
 async def shadow_stats(request: Request, _: Annotated[Principal, Depends(ADMIN)]) -> dict[str, Any]:
-    shadow = request.app.state.engine.shadow
-    if not isinstance(shadow, ShadowEvaluator):
+    service = service_of(request)
+    shadow = service.shadow
+    if shadow is None:
         return {"enabled": False}
     return {
         "enabled": True,
-        "active_revision": request.app.state.engine.evaluator.revision,
+        "active_revision": service.engine.evaluator.revision,
         **shadow.stats(),
     }

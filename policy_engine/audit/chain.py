@@ -13,12 +13,11 @@ from typing import Any
 
 import orjson
 
+from policy_engine.records import canonical_json
+
+__all__ = ["GENESIS_HASH", "canonical_json", "parse_record", "record_hash", "seal"]
+
 GENESIS_HASH = "0" * 64
-
-
-def canonical_json(document: Mapping[str, Any]) -> str:
-    """Sorted keys, no insignificant whitespace, UTF-8 kept as is."""
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def record_hash(record: Mapping[str, Any]) -> str:

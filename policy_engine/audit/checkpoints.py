@@ -1,42 +1,17 @@
-"""Signed checkpoints of the audit log's head.
+"""When the store signs a checkpoint of the log's head.
 
 Every ``every`` records or ``seconds`` seconds the store signs the current head
-``(sequence, hash, time)`` with Ed25519. A checkpoint proves that the log once
-reached that sequence with that hash: records removed from the tail, or a chain
-rewritten from some record on, no longer match a checkpoint.
+``(sequence, hash, time)`` with Ed25519 (:class:`~policy_engine.records.Checkpoint`). A
+checkpoint proves that the log once reached that sequence with that hash: records removed
+from the tail, or a chain rewritten from some record on, no longer match a checkpoint.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
-from policy_engine.audit.chain import canonical_json
-
-#: Prefix of every signed message, so a checkpoint signature can never be mistaken
-#: for a signature over anything else.
-DOMAIN = "policy-engine audit checkpoint v1\n"
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    sequence: int
-    hash: str
-    time: str
-    key_id: str
-    signature: str
-
-    def message(self) -> bytes:
-        return checkpoint_message(self.sequence, self.hash, self.time)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def checkpoint_message(sequence: int, head_hash: str, time: str) -> bytes:
-    body = canonical_json({"hash": head_hash, "sequence": sequence, "time": time})
-    return (DOMAIN + body).encode("utf-8")
+from policy_engine.records import parse_time
 
 
 @dataclass(frozen=True)
@@ -54,13 +29,3 @@ class CheckpointPolicy:
         if head - last_sequence >= self.every:
             return True
         return (now - parse_time(since)).total_seconds() >= self.seconds
-
-
-def utc_now_text(now: datetime | None = None) -> str:
-    """RFC 3339 UTC with microseconds, the format of every time in the log."""
-    moment = now if now is not None else datetime.now(UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -24,11 +24,10 @@ from typing import IO, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from policy_engine.audit.checkpoints import Checkpoint
-from policy_engine.audit.filters import AuditFilters
 from policy_engine.audit.verify import VerifyReport, verify_checkpoints, verify_rows
 from policy_engine.errors import AuditError
-from policy_engine.ports import AuditStore
+from policy_engine.ports import AuditReader
+from policy_engine.records import AuditFilters, AuditRecord, Checkpoint, parse_audit_record
 
 FORMAT = "policy-engine-audit-export/1"
 CSV_COLUMNS = [
@@ -48,7 +47,7 @@ CSV_COLUMNS = [
 ]
 
 
-def export_proof(store: AuditStore, since: str | None, until: str | None) -> dict[str, Any]:
+def export_proof(store: AuditReader, since: str | None, until: str | None) -> dict[str, Any]:
     """The proof of the contiguous range covering ``[since, until)``."""
     window = store.sequence_range(AuditFilters(since=since, until=until))
     proof: dict[str, Any] = {"format": FORMAT, "since": since, "until": until}
@@ -56,30 +55,30 @@ def export_proof(store: AuditStore, since: str | None, until: str | None) -> dic
         return {**proof, "first_sequence": None, "last_sequence": None, "count": 0,
                 "prev_hash": None, "last_hash": None, "checkpoints": []}  # fmt: skip
     first, last = window
-    boundary = {int(r["sequence"]): r for r in _records_at(store, first, last)}
+    boundary = {r.sequence: r for r in _records_at(store, first, last)}
     return {
         **proof,
         "first_sequence": first,
         "last_sequence": last,
         "count": last - first + 1,
-        "prev_hash": boundary[first]["prev_hash"],
-        "last_hash": boundary[last]["hash"],
+        "prev_hash": boundary[first].prev_hash,
+        "last_hash": boundary[last].hash,
         "checkpoints": [c.to_dict() for c in store.checkpoints(first, last)],
     }
 
 
-def _records_at(store: AuditStore, first: int, last: int) -> list[dict[str, Any]]:
+def _records_at(store: AuditReader, first: int, last: int) -> list[AuditRecord]:
     found = []
     for sequence in {first, last}:
         page = store.query(AuditFilters(), after_sequence=sequence - 1, limit=1)
         record = page[0] if page else None
-        if record is None or int(record["sequence"]) != sequence:
+        if record is None or record.sequence != sequence:
             raise AuditError(f"record {sequence} is missing from the log; run audit verify")
         found.append(record)
     return found
 
 
-def range_rows(store: AuditStore, proof: Mapping[str, Any]) -> Iterator[tuple[int, str]]:
+def range_rows(store: AuditReader, proof: Mapping[str, Any]) -> Iterator[tuple[int, str]]:
     """Stored rows of the proof's range, in order."""
     if not proof["count"]:
         return
@@ -103,26 +102,15 @@ def write_csv(rows: Iterable[tuple[int, str]], out: IO[str]) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     count = 0
-    for _, text in rows:
-        record = json.loads(text)
-        context = record.get("context") or {}
-        writer.writerow(
-            [
-                record["sequence"],
-                record["decision_id"],
-                record["time"],
-                context.get("tenant", ""),
-                context.get("application", ""),
-                record["segment"],
-                record["outcome"],
-                " ".join(sorted({r["rule"] for r in record.get("reasons") or []})),
-                " ".join(sorted({f["type"] for f in record.get("findings") or []})),
-                record.get("policy_revision", ""),
-                record["prev_hash"],
-                record["hash"],
-                text,
-            ]
-        )
+    for sequence, text in rows:
+        try:
+            record = parse_audit_record(text)
+        except ValueError:
+            raise AuditError(
+                f"record {sequence} cannot be read as a decision record; run audit verify"
+            ) from None
+        summary = record.summary()
+        writer.writerow([*(summary[column] for column in CSV_COLUMNS[:-1]), text])
         count += 1
     return count
 

@@ -17,32 +17,26 @@ difference.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
-from policy_engine.engine import DETECTION_FAILED, build_policy_input
-from policy_engine.models import Finding, PolicyResult, RequestContext
+from policy_engine.decision import DETECTION_FAILED, build_policy_input
+from policy_engine.models import PolicyResult, RequestContext
 from policy_engine.policy.input_paths import InputPaths, projection_key
 from policy_engine.ports import PolicyEvaluator
+from policy_engine.records import AuditRecord
 
 EXAMPLES_PER_CHANGE = 5
 
 
-def policy_input_of(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The policy input a record was decided on (``ValueError`` if it cannot be rebuilt)."""
-    try:
-        context = RequestContext.model_validate(record.get("context") or {})
-        findings = [
-            Finding.model_validate({k: v for k, v in f.items() if k != "value_digests"})
-            for f in record.get("findings") or []
-        ]
-        characters = int(record["content_characters"])
-    except (ValidationError, KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"record {record.get('sequence')}: cannot rebuild its input") from exc
-    return build_policy_input(context, findings, characters)
+def policy_input_of(record: AuditRecord) -> dict[str, Any]:
+    """The policy input a record was decided on."""
+    context = RequestContext.model_construct(
+        **{name: getattr(record.context, name) for name in RequestContext.model_fields}
+    )
+    findings = [finding.finding() for finding in record.findings]
+    return build_policy_input(context, findings, record.content_characters)
 
 
 @dataclass
@@ -88,7 +82,7 @@ class ReplayReport:
 
 
 def replay(
-    records: Iterable[Mapping[str, Any]],
+    records: Iterable[AuditRecord],
     evaluator: PolicyEvaluator,
     *,
     progress: Callable[[int], None] | None = None,
@@ -102,7 +96,7 @@ def replay(
         report.considered += 1
         if progress is not None and report.considered % 500 == 0:
             progress(report.considered)
-        recorded_rules = {str(r.get("rule")) for r in record.get("reasons") or []}
+        recorded_rules = set(record.rules)
         if DETECTION_FAILED in recorded_rules:
             report.skipped += 1
             continue
@@ -122,19 +116,18 @@ def replay(
             report.errors += 1
             continue
         report.replayed += 1
-        before, after = str(record["segment"]), result.segment.value
+        before, after = record.segment.value, result.segment.value
         if before == after:
             continue
         report.changed += 1
         report.transitions[(before, after)] += 1
         examples = report.examples[(before, after)]
         if len(examples) < EXAMPLES_PER_CHANGE:
-            examples.append(str(record["decision_id"]))
+            examples.append(record.decision_id)
         candidate_rules = {reason.rule for reason in result.reasons}
         report.rules_added.update(candidate_rules - recorded_rules)
         report.rules_removed.update(recorded_rules - candidate_rules)
-        tenant = (record.get("context") or {}).get("tenant") or "(none)"
-        report.by_tenant[str(tenant)] += 1
+        report.by_tenant[record.context.tenant or "(none)"] += 1
     if progress is not None:
         progress(report.considered)
     return report

@@ -15,17 +15,27 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from policy_engine.audit.chain import GENESIS_HASH, canonical_json, parse_record, seal
-from policy_engine.audit.checkpoints import Checkpoint, CheckpointPolicy, utc_now_text
-from policy_engine.audit.filters import AuditFilters
+from pydantic import ValidationError
+
+from policy_engine.audit.chain import GENESIS_HASH, seal
+from policy_engine.audit.checkpoints import CheckpointPolicy
 from policy_engine.audit.signing import Signer
 from policy_engine.errors import AuditError
 from policy_engine.logs import get_logger
+from policy_engine.records import (
+    AuditFilters,
+    AuditRecord,
+    Checkpoint,
+    canonical_json,
+    parse_audit_record,
+    utc_text,
+)
 
 log = get_logger("policy_engine.audit")
 
@@ -98,38 +108,60 @@ def backfill_v2(tx: Tx) -> None:
     last = (0, GENESIS_HASH)
     for sequence, text in tx.execute("SELECT sequence, record FROM decisions ORDER BY sequence"):
         try:
-            record = parse_record(text)
+            record = parse_audit_record(text)
         except ValueError:
             continue  # left for verify to report
         _index(tx, int(sequence), record, update=True)
-        last = (int(sequence), str(record.get("hash", "")))
+        last = (int(sequence), str(record.hash or ""))
     tx.execute("INSERT INTO audit_head (id, sequence, hash) VALUES (1, ?, ?)", last)
 
 
-def _index(tx: Tx, sequence: int, record: Mapping[str, Any], *, update: bool = False) -> None:
-    rules = sorted({str(r.get("rule")) for r in record.get("reasons") or [] if r.get("rule")})
-    types = sorted({str(f.get("type")) for f in record.get("findings") or [] if f.get("type")})
-    if rules:
+@dataclass(frozen=True)
+class IndexedColumns:
+    """What the store keeps beside each record for queries, all derived from the record:
+    the columns of ``decisions`` and the rows of ``decision_rules`` and
+    ``decision_entities``. :func:`indexed_columns` is the one place that derives them."""
+
+    time: str
+    segment: str
+    outcome: str
+    tenant: str | None
+    application: str | None
+    policy_revision: str
+    rules: list[str]
+    entity_types: list[str]
+
+
+def indexed_columns(record: AuditRecord) -> IndexedColumns:
+    return IndexedColumns(
+        time=record.time,
+        segment=record.segment.value,
+        outcome=record.outcome,
+        tenant=record.context.tenant,
+        application=record.context.application,
+        policy_revision=record.policy_revision,
+        rules=record.rules,
+        entity_types=record.entity_types,
+    )
+
+
+def _index(tx: Tx, sequence: int, record: AuditRecord, *, update: bool = False) -> None:
+    columns = indexed_columns(record)
+    if columns.rules:
         tx.executemany(
             "INSERT INTO decision_rules (sequence, rule) VALUES (?, ?)",
-            [(sequence, rule) for rule in rules],
+            [(sequence, rule) for rule in columns.rules],
         )
-    if types:
+    if columns.entity_types:
         tx.executemany(
             "INSERT INTO decision_entities (sequence, entity_type) VALUES (?, ?)",
-            [(sequence, entity_type) for entity_type in types],
+            [(sequence, entity_type) for entity_type in columns.entity_types],
         )
     if update:
-        context = record.get("context") or {}
         tx.execute(
             "UPDATE decisions SET tenant = ?, application = ?, policy_revision = ?"
             " WHERE sequence = ?",
-            (
-                context.get("tenant"),
-                context.get("application"),
-                record.get("policy_revision"),
-                sequence,
-            ),
+            (columns.tenant, columns.application, columns.policy_revision, sequence),
         )
 
 
@@ -211,38 +243,38 @@ class SqlAuditStore:
 
     # ------------------------------------------------------------------ writing
 
-    def append(self, entry: Mapping[str, Any]) -> dict[str, Any]:
-        """Seal ``entry`` as the next record; checkpoint the head when one is due."""
+    def append(self, record: AuditRecord) -> AuditRecord:
+        """Seal ``record`` as the next one; checkpoint the head when one is due."""
+        document = record.document()
+        columns = indexed_columns(record)
         with self._transaction(write=True) as tx:
             head, prev_hash = tx.execute(
                 "SELECT sequence, hash FROM audit_head WHERE id = 1" + self.lock_head_suffix
             )[0]
             sequence = int(head) + 1
-            try:
-                record = seal(entry, sequence, str(prev_hash))
-                context = record.get("context") or {}
-                params = (
+            stored = seal(document, sequence, str(prev_hash))
+            tx.execute(
+                _INSERT,
+                (
                     sequence,
-                    record["decision_id"],
-                    record["time"],
-                    record["segment"],
-                    record["outcome"],
-                    canonical_json(record),
-                    record["hash"],
-                    context.get("tenant"),
-                    context.get("application"),
-                    record.get("policy_revision"),
-                )
-            except KeyError as exc:
-                raise AuditError(f"audit store {self.name}: record lacks {exc}") from None
-            tx.execute(_INSERT, params)
+                    record.decision_id,
+                    columns.time,
+                    columns.segment,
+                    columns.outcome,
+                    canonical_json(stored),
+                    stored["hash"],
+                    columns.tenant,
+                    columns.application,
+                    columns.policy_revision,
+                ),
+            )
             _index(tx, sequence, record)
             tx.execute(
                 "UPDATE audit_head SET sequence = ?, hash = ? WHERE id = 1",
-                (sequence, record["hash"]),
+                (sequence, stored["hash"]),
             )
-            self._checkpoint_if_due(tx, sequence, record["hash"], force=False)
-        return record
+            self._checkpoint_if_due(tx, sequence, stored["hash"], force=False)
+        return record.sealed(sequence, str(prev_hash), stored["hash"])
 
     def checkpoint(self, *, force: bool = False) -> Checkpoint | None:
         """Sign the head if a checkpoint is due (``force``: if the head moved at all)."""
@@ -270,7 +302,7 @@ class SqlAuditStore:
             return None
         if not force and not self.checkpoint_policy.due(head, last_sequence, since, now):
             return None
-        time = utc_now_text(now)
+        time = utc_text(now)
         signature = self.signer.sign(
             Checkpoint(head, head_hash, time, self.signer.key_id, "").message()
         )
@@ -300,10 +332,9 @@ class SqlAuditStore:
                 yield int(sequence), str(text)
             cursor = int(chunk[-1][0])
 
-    def records(self, after_sequence: int = 0) -> Iterator[dict[str, Any]]:
-        for _, text in self.rows(after_sequence):
-            record: dict[str, Any] = parse_record(text)
-            yield record
+    def records(self, after_sequence: int = 0) -> Iterator[AuditRecord]:
+        for sequence, text in self.rows(after_sequence):
+            yield _read(sequence, text)
 
     def count(self) -> int:
         with self._transaction(write=False) as tx:
@@ -326,25 +357,27 @@ class SqlAuditStore:
             rows = tx.execute(sql + " ORDER BY sequence", params)
         return [Checkpoint(int(s), str(h), str(t), str(k), str(g)) for s, h, t, k, g in rows]
 
-    def get(self, decision_id: str) -> dict[str, Any] | None:
+    def get(self, decision_id: str) -> AuditRecord | None:
         with self._transaction(write=False) as tx:
-            rows = tx.execute("SELECT record FROM decisions WHERE decision_id = ?", (decision_id,))
-        return parse_record(rows[0][0]) if rows else None
+            rows = tx.execute(
+                "SELECT sequence, record FROM decisions WHERE decision_id = ?", (decision_id,)
+            )
+        return _read(rows[0][0], rows[0][1]) if rows else None
 
     def query(
         self, filters: AuditFilters, *, after_sequence: int = 0, limit: int = 100
-    ) -> list[dict[str, Any]]:
+    ) -> list[AuditRecord]:
         """Matching records in sequence order, after ``after_sequence``, at most ``limit``."""
         where, params = _where(filters)
         with self._transaction(write=False) as tx:
             rows = tx.execute(
-                f"SELECT record FROM decisions WHERE sequence > ? AND {where}"
+                f"SELECT sequence, record FROM decisions WHERE sequence > ? AND {where}"
                 " ORDER BY sequence LIMIT ?",
                 [after_sequence, *params, limit],
             )
-        return [parse_record(text) for (text,) in rows]
+        return [_read(sequence, text) for sequence, text in rows]
 
-    def iter_query(self, filters: AuditFilters, batch: int = 2000) -> Iterator[dict[str, Any]]:
+    def iter_query(self, filters: AuditFilters, batch: int = 2000) -> Iterator[AuditRecord]:
         """Every matching record, in sequence order, read in batches."""
         after = 0
         while True:
@@ -352,7 +385,7 @@ class SqlAuditStore:
             yield from page
             if len(page) < batch:
                 return
-            after = int(page[-1]["sequence"])
+            after = int(page[-1].sequence or 0)
 
     def sequence_range(self, filters: AuditFilters) -> tuple[int, int] | None:
         """The first and last sequence of the matching records (None if there are none)."""
@@ -363,7 +396,7 @@ class SqlAuditStore:
             )[0]
         return None if low is None else (int(low), int(high))
 
-    def containing(self, needle: str, filters: AuditFilters) -> Iterator[dict[str, Any]]:
+    def containing(self, needle: str, filters: AuditFilters) -> Iterator[AuditRecord]:
         """Records whose stored text contains ``needle`` (a digest), in sequence order."""
         if not _SAFE_NEEDLE.match(needle):
             raise AuditError("a digest to search for holds only letters, digits, ':' and '-'")
@@ -377,8 +410,8 @@ class SqlAuditStore:
                     " AND record LIKE ? ORDER BY sequence LIMIT 2000",
                     [after, *params, pattern],
                 )
-            for _, text in rows:
-                yield parse_record(text)
+            for sequence, text in rows:
+                yield _read(sequence, text)
             if len(rows) < 2000:
                 return
             after = int(rows[-1][0])
@@ -419,6 +452,16 @@ class SqlAuditStore:
                 {"entity_type": e, "count": int(n)} for e, n in tops["entity_types"]
             ],
         }
+
+
+def _read(sequence: Any, text: str) -> AuditRecord:
+    """A stored row as a record; :class:`AuditError` naming it when it is not one."""
+    try:
+        return parse_audit_record(text)
+    except (ValidationError, ValueError):
+        raise AuditError(
+            f"record {sequence} cannot be read as a decision record; run audit verify"
+        ) from None
 
 
 _SAFE_NEEDLE = re.compile(r"^[A-Za-z0-9:-]+$")

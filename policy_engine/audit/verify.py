@@ -17,9 +17,9 @@ from typing import Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from policy_engine.audit.chain import GENESIS_HASH, parse_record, record_hash
-from policy_engine.audit.checkpoints import Checkpoint
 from policy_engine.audit.signing import signature_valid
-from policy_engine.ports import AuditStore
+from policy_engine.ports import AuditReader
+from policy_engine.records import Checkpoint
 
 Problem = Literal[
     "edited",
@@ -259,7 +259,7 @@ def _failed(chain: VerifyReport, sequence: int, problem: Problem, detail: str) -
 
 
 def verify_store(
-    store: AuditStore,
+    store: AuditReader,
     public_keys: Mapping[str, Ed25519PublicKey],
     *,
     progress: Progress | None = None,

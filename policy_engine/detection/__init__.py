@@ -45,6 +45,7 @@ __all__ = [
     "PatternDetector",
     "PresidioDetector",
     "build_detector",
+    "build_detector_with_revision",
     "describe_detectors",
     "load_detector_set",
     "run_examples",
@@ -85,6 +86,23 @@ def build_detector(
     With ``compiled_cache_dir``, the compiled pattern prefilter is kept there and reused
     by the next start (:class:`~.prefilter_store.PrefilterStore`).
     """
+    detector, _ = build_detector_with_revision(
+        detectors_dir, backend, cache_size=cache_size, compiled_cache_dir=compiled_cache_dir
+    )
+    return detector
+
+
+def build_detector_with_revision(
+    detectors_dir: Path,
+    backend: str = "presidio",
+    *,
+    cache_size: int = 0,
+    compiled_cache_dir: Path | None = None,
+) -> tuple[Detector, str]:
+    """:func:`build_detector`, and the revision of the detector set and backend it runs
+    (:func:`~.cache.detector_revision`), which every decision records."""
+    from policy_engine.detection.cache import CachedDetector, FindingCache, detector_revision
+
     ensure_library_logging()  # never stray log lines on a host application's stdout
     import_presidio()  # without the transformers back-end: about 1 s of start-up
     try:
@@ -94,6 +112,7 @@ def build_detector(
             f"detection backend {backend!r}: unknown; choose one of {', '.join(sorted(BACKENDS))}"
         ) from None
     detector_set = load_detector_set(detectors_dir)
+    revision = detector_revision(detector_set, backend)
     store = None
     if compiled_cache_dir is not None:
         from policy_engine.detection.prefilter_store import PrefilterStore
@@ -101,12 +120,8 @@ def build_detector(
         store = PrefilterStore(compiled_cache_dir)
     detector = factory(detector_set, store)
     if cache_size <= 0:
-        return detector
-    from policy_engine.detection.cache import CachedDetector, FindingCache, detector_revision
-
-    return CachedDetector(
-        detector, FindingCache(cache_size), detector_revision(detector_set, backend)
-    )
+        return detector, revision
+    return CachedDetector(detector, FindingCache(cache_size), revision), revision
 
 
 def __getattr__(name: str) -> Any:

@@ -2,9 +2,10 @@
 
 A reload loads the directory with the engine's catalog, runs the candidate set's own tests
 (Rego tests and YAML cases, in child processes: the embedded engine can crash), builds the
-configured evaluator on it, and only then swaps the engine's evaluator: one attribute
-assignment, so a decision sees either the old evaluator or the new one (the engine reads it
-once per decision and audits that evaluator's revision). When any step fails, the old set
+configured evaluator on it, and only then swaps the active evaluator
+(:meth:`~policy_engine.engine.ActiveEvaluator.swap`), so a decision sees either the old
+evaluator or the new one (the engine reads it once per decision and audits that
+evaluator's revision). When any step fails, the old set
 keeps serving and the outcome lists the errors. Reloads are serialized.
 """
 
@@ -17,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from policy_engine.engine import Engine
+from policy_engine.catalog import Catalog
+from policy_engine.engine import ActiveEvaluator
 from policy_engine.errors import PolicyEngineError
 from policy_engine.logs import get_logger
 from policy_engine.policy.embedded import EmbeddedEvaluator
@@ -58,10 +60,18 @@ def check_candidate(policy_set: PolicySet) -> tuple[int, list[str]]:
 
 
 class PolicyReloader:
-    """Reloads ``directory`` into ``engine`` with evaluators from ``factory``."""
+    """Reloads ``directory`` (with ``catalog`` as data) into ``policies`` with evaluators
+    from ``factory``."""
 
-    def __init__(self, engine: Engine, directory: Path, factory: EvaluatorFactory) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        policies: ActiveEvaluator,
+        catalog: Catalog,
+        directory: Path,
+        factory: EvaluatorFactory,
+    ) -> None:
+        self.policies = policies
+        self.catalog = catalog
         self.directory = directory
         self.factory = factory
         self._lock = threading.Lock()
@@ -85,12 +95,10 @@ class PolicyReloader:
         return outcome
 
     def _reload(self) -> ReloadOutcome:
-        active = self.engine.evaluator
+        active = self.policies.current
         previous = active.revision
         try:
-            candidate = load_policy_set(
-                self.directory, {"catalog": self.engine.catalog.policy_data()}
-            )
+            candidate = load_policy_set(self.directory, {"catalog": self.catalog.policy_data()})
         except PolicyEngineError as exc:
             return ReloadOutcome("rejected", previous, previous, errors=str(exc).splitlines())
         if candidate.revision == previous:
@@ -107,7 +115,7 @@ class PolicyReloader:
             return ReloadOutcome(
                 "rejected", previous, previous, candidate.revision, str(exc).splitlines()
             )
-        self.engine.evaluator = evaluator  # the swap: one attribute assignment
+        self.policies.swap(evaluator)
         return ReloadOutcome(
             "applied", evaluator.revision, previous, candidate.revision, [], tests_run
         )
@@ -119,7 +127,7 @@ class PolicyReloader:
         if policy_set is None or isinstance(active, EmbeddedEvaluator):
             return
         try:
-            self.engine.evaluator = self.factory(policy_set)
+            self.policies.swap(self.factory(policy_set))
         except PolicyEngineError as exc:
             log.error("policies_restore_failed", error=str(exc)[:300])
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from policy_engine.catalog import Catalog
-from policy_engine.engine import build_policy_input, rank_endpoints
+from policy_engine.decision import build_policy_input, rank_endpoints
 from policy_engine.models import Finding, PolicyResult
 from policy_engine.policy.loader import PolicySet
 from policy_engine.policy.rego_tests import DEFAULT_TIMEOUT, _run_child

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from policy_engine.engine import Engine
+from policy_engine import Engine
 from policy_engine.settings import load_settings
 from tests.conftest import ROOT, engine_env, run_cli
 

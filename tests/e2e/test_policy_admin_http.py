@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from policy_engine.audit import SQLiteAuditStore
+from tests.audit_support import documents
 from tests.conftest import ROOT, Server, start_server
 from tests.opa_server import start_opa
 
@@ -150,7 +151,7 @@ def test_reload_applies_a_tested_set_atomically(served: tuple[Server, Path]) -> 
     after = decide(server)
     assert (after["policy_revision"], after["segment"]) == (new, "on_prem_only")
     assert after["reasons"][0]["rule"] == "hr.kiosk_on_prem"
-    records = SQLiteAuditStore(server.db_path).records()
+    records = documents(SQLiteAuditStore(server.db_path).records())
     assert {r["policy_revision"] for r in records} == {old, new}
 
 
@@ -236,7 +237,7 @@ def test_shadow_mode_counts_and_audits_differences_without_changing_answers(
     assert body["enabled"] is True
     assert (body["evaluated"], body["differing"], body["errors"]) == (2, 1, 0)
     assert body["revision"] != body["active_revision"]
-    records = {r["decision_id"]: r for r in SQLiteAuditStore(server.db_path).records()}
+    records = {r["decision_id"]: r for r in documents(SQLiteAuditStore(server.db_path).records())}
     assert records[differing["decision_id"]]["shadow"] == {
         "revision": body["revision"],
         "segment": "on_prem_only",

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from policy_engine.audit import SQLiteAuditStore
+from tests.audit_support import documents
 from tests.conftest import Server
 from tests.e2e.test_policy_admin_http import (
     ADMIN,
@@ -53,5 +54,5 @@ def test_reload_never_answers_from_the_old_sets_cache(tmp_path: Path) -> None:
     for answer in after:
         assert (answer["segment"], answer["policy_revision"]) == ("on_prem_only", new)
         assert [r["rule"] for r in answer["reasons"]] == ["hr.kiosk_on_prem"]
-    records = list(SQLiteAuditStore(server.db_path).records())
+    records = documents(SQLiteAuditStore(server.db_path).records())
     assert [r["segment"] for r in records] == ["any"] * 3 + ["on_prem_only"] * 3

@@ -6,6 +6,7 @@ import itertools
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,12 +17,11 @@ from policy_engine.audit import (
     seal,
     verify_store,
 )
-from policy_engine.audit.checkpoints import utc_now_text
-from policy_engine.audit.filters import AuditFilters
 from policy_engine.audit.signing import Signer, signature_valid
 from policy_engine.audit.sql_store import schema_v1
 from policy_engine.errors import AuditError
-from tests.audit_support import Backend, entry
+from policy_engine.records import AuditFilters, utc_text
+from tests.audit_support import Backend, documents, entry
 
 
 def test_appends_form_a_chain_and_reopening_continues_it(backend: Backend) -> None:
@@ -30,8 +30,8 @@ def test_appends_form_a_chain_and_reopening_continues_it(backend: Backend) -> No
         store.append(entry(n))
     store.close()
     reopened = backend.open()
-    record = reopened.append(entry(4))
-    records = list(reopened.records())
+    record = reopened.append(entry(4)).document()
+    records = documents(reopened.records())
     assert [r["sequence"] for r in records] == [1, 2, 3, 4]
     assert records[0]["prev_hash"] == GENESIS_HASH
     for before, after in itertools.pairwise(records):
@@ -55,7 +55,7 @@ def test_duplicate_decision_id_is_refused_and_the_chain_stays_intact(backend: Ba
     with pytest.raises(AuditError):
         store.append(entry(1))
     store.append(entry(2))
-    assert [r["sequence"] for r in store.records()] == [1, 2]
+    assert [r.sequence for r in store.records()] == [1, 2]
     assert verify_store(store, {}).ok
 
 
@@ -84,14 +84,14 @@ def test_concurrent_appends_from_many_connections_form_one_order(backend: Backen
         thread.join()
     assert errors == []
     records = list(stores[0].records())
-    assert [r["sequence"] for r in records] == list(range(1, 101))
-    assert len({r["decision_id"] for r in records}) == 100
+    assert [r.sequence for r in records] == list(range(1, 101))
+    assert len({r.decision_id for r in records}) == 100
     assert verify_store(stores[0], {}).ok
 
 
-def _filled(backend: Backend, n: int = 60) -> list[dict[str, object]]:
+def _filled(backend: Backend, n: int = 60) -> list[dict[str, Any]]:
     store = backend.open()
-    records = [store.append(entry(i)) for i in range(1, n + 1)]
+    records = [store.append(entry(i)).document() for i in range(1, n + 1)]
     store.close()
     return records
 
@@ -119,7 +119,7 @@ def _filled(backend: Backend, n: int = 60) -> list[dict[str, object]]:
 def test_query_filters_match_a_scan(backend: Backend, filters: dict[str, str], expected) -> None:  # type: ignore[no-untyped-def]
     records = _filled(backend)
     store = backend.open()
-    got = store.query(AuditFilters(**filters), limit=1000)
+    got = documents(store.query(AuditFilters(**filters), limit=1000))
     want = [r for r in records if expected(r)]
     assert [r["decision_id"] for r in got] == [r["decision_id"] for r in want]
     assert got == want
@@ -131,13 +131,13 @@ def test_query_pages_by_sequence_without_gaps_or_repeats(backend: Backend) -> No
     seen: list[int] = []
     after = 0
     while True:
-        page = store.query(AuditFilters(), after_sequence=after, limit=10)
+        page = documents(store.query(AuditFilters(), after_sequence=after, limit=10))
         if not page:
             break
         seen.extend(r["sequence"] for r in page)
         after = page[-1]["sequence"]
     assert seen == [r["sequence"] for r in records]
-    assert [r["sequence"] for r in store.iter_query(AuditFilters(tenant="acme"), batch=4)] == [
+    assert [r.sequence for r in store.iter_query(AuditFilters(tenant="acme"), batch=4)] == [
         r["sequence"] for r in records if r["context"]["tenant"] == "acme"
     ]
 
@@ -145,7 +145,8 @@ def test_query_pages_by_sequence_without_gaps_or_repeats(backend: Backend) -> No
 def test_get_by_decision_id(backend: Backend) -> None:
     records = _filled(backend, 5)
     store = backend.open()
-    assert store.get("d-00003") == records[2]
+    found = store.get("d-00003")
+    assert found is not None and found.document() == records[2]
     assert store.get("no-such-id") is None
 
 
@@ -175,16 +176,16 @@ def test_sequence_range_and_digest_search(backend: Backend) -> None:
     window = AuditFilters(since="2026-11-10T10:00:10Z", until="2026-11-10T10:00:20Z")
     assert store.sequence_range(window) == (10, 19)
     assert store.sequence_range(AuditFilters(tenant="nobody")) is None
-    digest = records[4]["findings"][0]["value_digests"][0]  # type: ignore[index]
+    digest = records[4]["findings"][0]["value_digests"][0]
     found = list(store.containing(digest, AuditFilters()))
-    assert [r["decision_id"] for r in found] == [records[4]["decision_id"]]
+    assert [r.decision_id for r in found] == [records[4]["decision_id"]]
     with pytest.raises(AuditError):
         list(store.containing("x%' OR 1=1 --", AuditFilters()))
 
 
 def test_checkpoints_every_n_records_are_signed_heads(backend: Backend, signer: Signer) -> None:
     store = backend.open(signer=signer, every=10)
-    records = [store.append(entry(i, time=utc_now_text())) for i in range(1, 26)]
+    records = [store.append(entry(i, time=utc_text())).document() for i in range(1, 26)]
     checkpoints = store.checkpoints()
     assert [c.sequence for c in checkpoints] == [10, 20]
     for checkpoint in checkpoints:
@@ -201,8 +202,8 @@ def test_checkpoints_every_n_records_are_signed_heads(backend: Backend, signer: 
 
 def test_checkpoint_after_t_seconds_even_without_appends(backend: Backend, signer: Signer) -> None:
     store = backend.open(signer=signer, every=1000, seconds=0.3)
-    store.append(entry(1, time=utc_now_text()))
-    store.append(entry(2, time=utc_now_text()))
+    store.append(entry(1, time=utc_text()))
+    store.append(entry(2, time=utc_text()))
     assert store.checkpoints() == []
     store.start_checkpoint_timer()
     deadline = threading.Event()
@@ -223,7 +224,7 @@ def test_a_version_1_sqlite_log_is_upgraded_in_place(tmp_path: Path) -> None:
     db.execute("INSERT INTO schema_version VALUES (1)")
     prev = GENESIS_HASH
     for n in (1, 2, 3):
-        record = seal(entry(n), n, prev)
+        record = seal(entry(n).document(), n, prev)
         prev = record["hash"]
         db.execute(
             "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -234,7 +235,7 @@ def test_a_version_1_sqlite_log_is_upgraded_in_place(tmp_path: Path) -> None:
     db.close()
     store = SQLiteAuditStore(path)
     assert store.head() == (3, prev)
-    assert [r["sequence"] for r in store.query(AuditFilters(tenant="globex"))] == [1]
-    assert [r["sequence"] for r in store.query(AuditFilters(rule="isolation.sensitive_pii"))] == [2]
-    assert store.append(entry(4))["prev_hash"] == prev
+    assert [r.sequence for r in store.query(AuditFilters(tenant="globex"))] == [1]
+    assert [r.sequence for r in store.query(AuditFilters(rule="isolation.sensitive_pii"))] == [2]
+    assert store.append(entry(4)).prev_hash == prev
     assert verify_store(store, {}).ok

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from policy_engine.audit import record_hash, seal, verify_store
-from policy_engine.audit.checkpoints import Checkpoint, utc_now_text
 from policy_engine.audit.signing import Signer, load_or_create_signer
 from policy_engine.audit.sql_store import SqlAuditStore
 from policy_engine.audit.verify import VerifyReport
+from policy_engine.records import Checkpoint, utc_text
 from tests.audit_support import Backend, entry
 
 
@@ -20,7 +20,7 @@ def store(backend: Backend, signer: Signer) -> SqlAuditStore:
     """22 records; signed checkpoints at 5, 10, 15, 20."""
     s = backend.open(signer=signer, every=5)
     for n in range(1, 23):
-        s.append(entry(n, time=utc_now_text()))
+        s.append(entry(n, time=utc_text()))
     assert [c.sequence for c in s.checkpoints()] == [5, 10, 15, 20]
     return s
 
@@ -97,7 +97,7 @@ def test_checkpoint_signed_by_another_key(
 ) -> None:
     intruder = load_or_create_signer(tmp_path / "intruder.key")
     head = record_at(backend, 22)
-    unsigned = Checkpoint(22, str(head["hash"]), utc_now_text(), intruder.key_id, "")
+    unsigned = Checkpoint(22, str(head["hash"]), utc_text(), intruder.key_id, "")
     backend.execute(
         "INSERT INTO checkpoints (sequence, hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)",
         22,

@@ -16,13 +16,14 @@ import pytest
 
 from policy_engine import Engine, Segment
 from policy_engine.audit import SQLiteAuditStore
+from policy_engine.decision import PROBE_COUNT, with_possible_findings
 from policy_engine.detection.cache import CachedDetector, FindingCache
 from policy_engine.detection.ner_stage import NerStage
 from policy_engine.detection.presidio_detector import PresidioDetector
-from policy_engine.engine import PROBE_COUNT, with_possible_findings
 from policy_engine.models import DetectedSpan, ScanUnit
 from policy_engine.policy import EmbeddedEvaluator, load_policy_set
 from policy_engine.policy.cache import CachedEvaluator
+from tests.audit_support import documents
 from tests.conftest import ROOT, in_process_settings
 
 SECRET_AND_NAME = "Laura Bennett said the key AKIAQ3EGRTXN4KDH7ZPM works for staging."
@@ -44,7 +45,7 @@ def without_skipping(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
         detector=engine.detector,
         evaluator=engine.evaluator,
         catalog=engine.catalog,
-        audit_store=SQLiteAuditStore(tmp_path / "audit.db"),
+        audit_log=SQLiteAuditStore(tmp_path / "audit.db"),
         digester=engine.digester,
         skip_later_stages=False,
     ) as other:
@@ -52,7 +53,7 @@ def without_skipping(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
 
 
 def last_record(engine: Engine) -> dict[str, object]:
-    return list(engine.audit_store.records())[-1]
+    return documents(engine.audit_log.records())[-1]
 
 
 def test_ner_is_skipped_when_the_patterns_force_on_prem(engine: Engine) -> None:
@@ -108,7 +109,7 @@ def with_module(engine: Engine, tmp_path: Path, name: str, module: str) -> Engin
         detector=engine.detector,
         evaluator=EmbeddedEvaluator(policy_set),
         catalog=engine.catalog,
-        audit_store=SQLiteAuditStore(tmp_path / "audit.db"),
+        audit_log=SQLiteAuditStore(tmp_path / "audit.db"),
         digester=engine.digester,
     )
 
@@ -295,7 +296,7 @@ def test_a_late_second_stage_fails_closed_under_one_deadline(
         detector=SlowNer(),  # type: ignore[arg-type]
         evaluator=engine.evaluator,
         catalog=engine.catalog,
-        audit_store=SQLiteAuditStore(tmp_path / "audit.db"),
+        audit_log=SQLiteAuditStore(tmp_path / "audit.db"),
         digester=engine.digester,
         scan_deadline_seconds=0.3,
     ) as slow:

@@ -17,6 +17,7 @@ from policy_engine.engine import Engine
 from policy_engine.errors import AuditError, DetectionError
 from policy_engine.models import DetectedSpan, Segment
 from policy_engine.policy import EmbeddedEvaluator, load_policy_set
+from tests.audit_support import documents
 from tests.conftest import GATEWAY_KEY, ROOT, bearer, start_server
 
 CATALOG = load_catalog(ROOT / "examples" / "catalog.yaml")
@@ -40,7 +41,7 @@ def make_engine(tmp_path: Path, detector: object, policies: Path = ROOT / "polic
         detector=detector,  # type: ignore[arg-type]
         evaluator=EmbeddedEvaluator(policy_set),
         catalog=CATALOG,
-        audit_store=SQLiteAuditStore(tmp_path / "audit.db"),
+        audit_log=SQLiteAuditStore(tmp_path / "audit.db"),
         digester=Digester(b"t" * 32),
     )
 
@@ -54,7 +55,7 @@ def test_detector_failure_fails_closed_and_is_audited(tmp_path: Path) -> None:
     assert "DetectionError" in decision.reasons[0].message
     # Provenance still applies: only verified on-prem endpoints remain.
     assert decision.allowed_endpoints == ["onprem-qwen3-32b"]
-    (record,) = list(engine.audit_store.records())
+    (record,) = documents(engine.audit_log.records())
     assert record["outcome"] == "fail_closed"
     assert record["reasons"][0]["rule"] == "engine.detection_failed"
 
@@ -75,7 +76,7 @@ def test_policy_failure_fails_closed_with_no_endpoint(tmp_path: Path) -> None:
     assert decision.allowed_endpoints == []
     assert decision.recommended_endpoint is None
     assert all("policy evaluation failed" in e.reasons[0] for e in decision.excluded_endpoints)
-    assert engine.audit_store.count() == 1
+    assert engine.audit_log.count() == 1
 
 
 def test_failed_append_gives_no_decision(tmp_path: Path) -> None:

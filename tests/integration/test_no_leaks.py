@@ -6,7 +6,7 @@ from pathlib import Path
 
 from structlog.testing import capture_logs
 
-from policy_engine.engine import Engine
+from policy_engine import Engine
 from tests.conftest import in_process_settings
 
 SSN = "536-22-8190"

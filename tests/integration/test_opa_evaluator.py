@@ -19,6 +19,7 @@ from policy_engine.catalog import load_catalog
 from policy_engine.errors import PolicyError, PolicyLoadError
 from policy_engine.policy import EmbeddedEvaluator, load_policy_set
 from policy_engine.policy.opa import OpaEvaluator
+from tests.audit_support import documents
 from tests.conftest import ROOT, engine_env, free_port, run_cli, start_server
 from tests.opa_server import start_opa
 
@@ -43,7 +44,7 @@ def policy_input(context: dict[str, str], *types: tuple[str, str]) -> dict[str, 
 def audit_records(path: Path) -> list[dict[str, Any]]:
     store = SQLiteAuditStore(path)
     try:
-        return list(store.records())
+        return documents(store.records())
     finally:
         store.close()
 

@@ -13,6 +13,7 @@ from policy_engine import Engine, Segment
 from policy_engine.audit import verify_rows
 from policy_engine.errors import RequestError
 from policy_engine.settings import load_settings
+from tests.audit_support import documents
 from tests.conftest import in_process_settings
 
 REQUESTS: list[dict[str, Any]] = [
@@ -52,15 +53,15 @@ def test_same_decision_as_the_service(
 
 
 def test_embedded_decisions_are_audited_and_chained(engine: Engine) -> None:
-    before = engine.audit_store.count()
+    before = engine.audit_log.count()
     decision = engine.decide({"content": "Hello there"}, caller="gateway-7")
     assert decision.segment is Segment.ANY
-    assert engine.audit_store.count() == before + 1
-    last = list(engine.audit_store.records(after_sequence=before))[-1]
+    assert engine.audit_log.count() == before + 1
+    last = documents(engine.audit_log.records(after_sequence=before))[-1]
     assert last["decision_id"] == decision.decision_id
     assert last["caller"] == "gateway-7"
     assert last["hash"] == decision.audit.hash
-    assert verify_rows(engine.audit_store.rows()).ok
+    assert verify_rows(engine.audit_log.rows()).ok
 
 
 def test_invalid_request_raises_request_error(engine: Engine) -> None:
@@ -71,7 +72,7 @@ def test_invalid_request_raises_request_error(engine: Engine) -> None:
 def test_user_is_stored_as_a_keyed_digest(engine: Engine) -> None:
     decision = engine.decide({"content": "hi", "context": {"user": "alice@corp"}})
     record = next(
-        r for r in engine.audit_store.records() if r["decision_id"] == decision.decision_id
+        r for r in documents(engine.audit_log.records()) if r["decision_id"] == decision.decision_id
     )
     assert record["context"]["user"].startswith("hmac-sha256:")
     assert "alice@corp" not in str(record)

@@ -11,16 +11,20 @@ import pytest
 
 from policy_engine.audit import GENESIS_HASH, SQLiteAuditStore, record_hash, seal, verify_rows
 from policy_engine.errors import AuditError
+from policy_engine.records import AuditRecord
+from tests.audit_support import entry as audit_entry
 
 
-def entry(n: int) -> dict[str, object]:
-    return {
-        "decision_id": f"d-{n:04d}",
-        "time": f"2026-11-22T10:00:{n % 60:02d}.000000Z",
-        "segment": "any",
-        "outcome": "decided",
-        "findings": [],
-    }
+def entry(n: int) -> AuditRecord:
+    return audit_entry(
+        n,
+        decision_id=f"d-{n:04d}",
+        time=f"2026-11-22T10:00:{n % 60:02d}.000000Z",
+        segment="any",
+        outcome="decided",
+        findings=[],
+        reasons=[],
+    )
 
 
 @pytest.fixture()
@@ -32,7 +36,7 @@ def store(tmp_path: Path) -> SQLiteAuditStore:
 
 
 def test_seal_sets_chain_fields_and_hash_covers_everything_else() -> None:
-    record = seal(entry(1), 1, GENESIS_HASH)
+    record = seal(entry(1).document(), 1, GENESIS_HASH)
     assert record["sequence"] == 1
     assert record["prev_hash"] == GENESIS_HASH
     assert record["hash"] == record_hash(record)
@@ -42,10 +46,10 @@ def test_seal_sets_chain_fields_and_hash_covers_everything_else() -> None:
 
 def test_appends_form_a_chain(store: SQLiteAuditStore) -> None:
     records = list(store.records())
-    assert [r["sequence"] for r in records] == [1, 2, 3, 4, 5]
-    assert records[0]["prev_hash"] == GENESIS_HASH
+    assert [r.sequence for r in records] == [1, 2, 3, 4, 5]
+    assert records[0].prev_hash == GENESIS_HASH
     for before, after in itertools.pairwise(records):
-        assert after["prev_hash"] == before["hash"]
+        assert after.prev_hash == before.hash
     assert store.count() == 5
 
 
@@ -63,8 +67,8 @@ def test_reopening_continues_the_chain(tmp_path: Path) -> None:
     first.close()
     second = SQLiteAuditStore(path)
     record = second.append(entry(2))
-    assert record["sequence"] == 2
-    assert record["prev_hash"] == last["hash"]
+    assert record.sequence == 2
+    assert record.prev_hash == last.hash
     assert verify_rows(second.rows()).ok
 
 
@@ -147,8 +151,8 @@ def test_unopenable_path_is_an_audit_error(tmp_path: Path) -> None:
 def test_records_stored_in_another_json_layout_still_verify() -> None:
     """The fast path reads canonical text; any other layout of the same record is checked
     by parsing it, and verifies when its content is intact."""
-    first = seal(entry(1), 1, GENESIS_HASH)
-    second = seal(entry(2), 2, first["hash"])
+    first = seal(entry(1).document(), 1, GENESIS_HASH)
+    second = seal(entry(2).document(), 2, first["hash"])
     rows = [(1, json.dumps(first, indent=2)), (2, json.dumps(second))]
     assert verify_rows(rows).ok
     edited = dict(second, segment="on_prem_only")

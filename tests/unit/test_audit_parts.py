@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from policy_engine.audit.checkpoints import CheckpointPolicy, checkpoint_message, utc_now_text
-from policy_engine.audit.filters import AuditFilters, decode_cursor, encode_cursor, parse_moment
+from policy_engine.audit.checkpoints import CheckpointPolicy
+from policy_engine.audit.filters import decode_cursor, encode_cursor
 from policy_engine.audit.signing import load_or_create_signer, load_public_key, signature_valid
 from policy_engine.errors import ConfigError, RequestError
+from policy_engine.records import AuditFilters, checkpoint_message, parse_moment, utc_text
 from policy_engine.settings import load_settings
 
 
@@ -63,7 +64,7 @@ def test_signing_key_is_created_private_with_a_public_half(tmp_path: Path) -> No
     again = load_or_create_signer(path)
     assert again.key_id == signer.key_id
     public = load_public_key(path.with_name(path.name + ".pub"))
-    message = checkpoint_message(7, "ab" * 32, utc_now_text())
+    message = checkpoint_message(7, "ab" * 32, utc_text())
     signature = signer.sign(message)
     assert signature_valid(public, message, signature)
     assert not signature_valid(public, message + b" ", signature)
@@ -81,8 +82,8 @@ def test_unreadable_key_file_is_a_config_error(tmp_path: Path) -> None:
 def test_checkpoint_policy_every_n_or_t_seconds() -> None:
     policy = CheckpointPolicy(every=10, seconds=60)
     now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-    recent = utc_now_text(now - timedelta(seconds=5))
-    old = utc_now_text(now - timedelta(seconds=61))
+    recent = utc_text(now - timedelta(seconds=5))
+    old = utc_text(now - timedelta(seconds=61))
     assert not policy.due(9, 0, recent, now)
     assert policy.due(10, 0, recent, now)
     assert policy.due(11, 10, old, now)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from policy_engine.api.limits import LimitExceeded, RequestLimits, check_limits, nesting_depth
+from policy_engine.intake import LimitExceeded, RequestLimits, check_limits, nesting_depth
 
 LIMITS = RequestLimits(max_messages=3, max_nesting_depth=6, max_message_chars=20, strict=True)
 

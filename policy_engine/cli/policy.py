@@ -1,7 +1,4 @@
-"""The policy author's commands: ``build``, ``lint``, ``explain`` (and the body of ``test``).
-
-Registered on the ``policy-engine`` group by :mod:`policy_engine.cli`.
-"""
+"""The policy author's commands: ``test``, ``build``, ``lint``, ``explain``."""
 
 from __future__ import annotations
 
@@ -12,13 +9,10 @@ from pathlib import Path
 
 import click
 
+from policy_engine.cli.decide import decide_input_options, decide_once
+from policy_engine.cli.support import fail, read_decide_request, settings_or_fail
 from policy_engine.errors import ConfigError, PolicyEngineError
 from policy_engine.settings import Settings
-
-
-def _error(message: str, status: int = 2) -> None:
-    click.echo(f"policy-engine: error: {message}", err=True)
-    sys.exit(status)
 
 
 def _catalog_data(settings: Settings) -> dict[str, object]:
@@ -27,8 +21,7 @@ def _catalog_data(settings: Settings) -> dict[str, object]:
     try:
         return {"catalog": load_catalog(settings.catalog).policy_data()}
     except ConfigError as exc:
-        _error(str(exc))
-        raise AssertionError from None  # unreachable
+        fail(str(exc))
 
 
 def run_policy_tests(directory: Path, settings: Settings) -> int:
@@ -68,6 +61,17 @@ def run_policy_tests(directory: Path, settings: Settings) -> int:
     return 1 if failed else 0
 
 
+@click.command("test")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def test_policies(directory: Path | None) -> None:
+    """Run the Rego unit tests (*_test.rego) and YAML test cases (*_test.yaml) of a policy
+    directory (default PE_POLICIES_DIR) on the configured catalog (PE_CATALOG)."""
+    settings = settings_or_fail()
+    sys.exit(
+        run_policy_tests(directory if directory is not None else settings.policies_dir, settings)
+    )
+
+
 @click.command()
 @click.option(
     "--output",
@@ -82,19 +86,17 @@ def build(output: Path, directory: Path | None) -> None:
     """Compile a policy directory (default PE_POLICIES_DIR) with the catalog (PE_CATALOG) into
     a standard OPA bundle: .manifest with the revision, Rego modules (YAML compiled), data.json.
     """
-    from policy_engine.cli_support import settings_or_fail as _settings
     from policy_engine.policy import EmbeddedEvaluator, load_policy_set
     from policy_engine.policy.bundle import write_bundle
 
-    settings = _settings()
+    settings = settings_or_fail()
     target = directory if directory is not None else settings.policies_dir
     try:
         policy_set = load_policy_set(target, _catalog_data(settings))
         EmbeddedEvaluator(policy_set)  # it must compile and decide before it ships
         size = write_bundle(policy_set, output)
     except PolicyEngineError as exc:
-        _error(str(exc))
-        return
+        fail(str(exc))
     click.echo(f"wrote {output} ({size} bytes, revision {policy_set.revision})")
 
 
@@ -105,12 +107,11 @@ def lint(directory: Path | None) -> None:
     entity types (from PE_DETECTORS_DIR), rules that can never fire, endpoint attributes absent
     from the catalog (PE_CATALOG), unreachable segments. Exit 1 when there is an error."""
     from policy_engine.catalog import load_catalog
-    from policy_engine.cli_support import settings_or_fail as _settings
     from policy_engine.detection import describe_detectors
     from policy_engine.detection.builtins import BUILTIN_ENTITIES
     from policy_engine.policy.lint import lint_directory
 
-    settings = _settings()
+    settings = settings_or_fail()
     target = directory if directory is not None else settings.policies_dir
     try:
         catalog = load_catalog(settings.catalog)
@@ -119,8 +120,7 @@ def lint(directory: Path | None) -> None:
             for entity_type in info.entity_types:
                 entity_categories.setdefault(entity_type, set()).add(info.category)
     except ConfigError as exc:
-        _error(str(exc))
-        return
+        fail(str(exc))
     problems = lint_directory(target, catalog, entity_categories)
     for problem in problems:
         click.echo(str(problem))
@@ -129,27 +129,14 @@ def lint(directory: Path | None) -> None:
     sys.exit(1 if errors else 0)
 
 
-def _explain_command() -> click.Command:
-    from policy_engine.cli import decide_input_options
+@click.command()
+@decide_input_options
+def explain(text: str | None, file_: Path | None, messages: bool, context_json: str | None) -> None:
+    """Decide (and audit) like `decide`, and print the decision with an explanation: the
+    rules that fired with their messages, and why each endpoint is allowed or excluded."""
+    from policy_engine.explain import explain as explain_decision
 
-    @click.command()
-    @decide_input_options
-    def explain(
-        text: str | None, file_: Path | None, messages: bool, context_json: str | None
-    ) -> None:
-        """Decide (and audit) like `decide`, and print the decision with an explanation: the
-        rules that fired with their messages, and why each endpoint is allowed or excluded."""
-        from policy_engine.cli import decide_once
-        from policy_engine.cli_support import read_decide_request
-        from policy_engine.explain import explain as explain_decision
-
-        decision, catalog = decide_once(read_decide_request(text, file_, messages, context_json))
-        explanation = explain_decision(decision, catalog)
-        body = {**decision.model_dump(mode="json"), "explanation": explanation.model_dump()}
-        click.echo(json.dumps(body, indent=2))
-
-    return explain
-
-
-def policy_commands() -> list[click.Command]:
-    return [build, lint, _explain_command()]
+    decision, catalog = decide_once(read_decide_request(text, file_, messages, context_json))
+    explanation = explain_decision(decision, catalog)
+    body = {**decision.model_dump(mode="json"), "explanation": explanation.model_dump()}
+    click.echo(json.dumps(body, indent=2))

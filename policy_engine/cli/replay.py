@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from policy_engine.cli_audit import make_filters, open_store
-from policy_engine.cli_support import fail, progress_bar, settings_or_fail
+from policy_engine.cli.audit import make_filters, open_store
+from policy_engine.cli.support import fail, progress_bar, settings_or_fail
 from policy_engine.errors import PolicyEngineError
 
 

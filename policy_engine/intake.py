@@ -1,24 +1,43 @@
-"""Shape limits on a parsed ``POST /decide`` body, checked before validation.
+"""What a request must be before it is decided: shape limits, validation, strict mode.
 
-Each violation is a :class:`LimitExceeded` carrying the status, error code and a message
-that names the limit and where it was exceeded, never a value:
+One place for every entry point: the HTTP service and the Python API
+(:meth:`Engine.decide <policy_engine.engine.Engine.decide>`) take a request through
+:func:`parse_request` with the same :class:`RequestLimits` (``PE_MAX_*``,
+``PE_STRICT_MODE``). Each violation is a :class:`~policy_engine.errors.LimitExceeded`
+carrying the status, error code and a message that names the limit and where it was
+exceeded, never a value:
 
 * nesting deeper than ``max_nesting_depth`` → 400 ``nesting_too_deep``;
 * more than ``max_messages`` chat messages → 413 ``too_many_messages``;
-* ``content``, or the texts of one message, longer than ``max_message_chars`` →
-  413 ``content_too_long``;
+* ``content``, or the texts of one message (:func:`~policy_engine.models.message_texts`,
+  exactly what is scanned), longer than ``max_message_chars`` → 413 ``content_too_long``;
 * in strict mode, a field a chat message, content part or tool call does not define →
   422 ``unknown_field`` (the request and its context reject unknown fields always).
+
+An invalid request raises :class:`~policy_engine.errors.RequestError` with the fields at
+fault (:mod:`policy_engine.validation`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from policy_engine.models import ContentPart, Message, ToolCall, ToolCallFunction
+from policy_engine.errors import LimitExceeded, RequestError
+from policy_engine.models import (
+    ContentPart,
+    DecideRequest,
+    Message,
+    ToolCall,
+    ToolCallFunction,
+    message_texts,
+)
+from policy_engine.validation import describe_validation_error, validation_details
+
+__all__ = ["LimitExceeded", "RequestLimits", "check_limits", "nesting_depth", "parse_request"]
 
 
 @dataclass(frozen=True)
@@ -29,11 +48,27 @@ class RequestLimits:
     strict: bool = False
 
 
-class LimitExceeded(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
+def parse_request(
+    request: DecideRequest | Mapping[str, Any], limits: RequestLimits | None = None
+) -> DecideRequest:
+    """``request`` checked against ``limits`` and validated.
+
+    Raises :class:`LimitExceeded` for the first limit it breaks and
+    :class:`RequestError` (with ``details``) when it is not a valid request.
+    """
+    limits = limits if limits is not None else RequestLimits()
+    raw = request.model_dump(exclude_none=True) if isinstance(request, DecideRequest) else request
+    check_limits(raw, limits)
+    if isinstance(request, DecideRequest):
+        return request
+    try:
+        return DecideRequest.model_validate(request)
+    except ValidationError as exc:
+        details = validation_details(exc, DecideRequest)
+        raise RequestError(describe_validation_error(details), details) from None
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def nesting_depth(document: Any) -> int:
@@ -42,10 +77,13 @@ def nesting_depth(document: Any) -> int:
     stack: list[tuple[Any, int]] = [(document, 0)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, dict):
+        kind = type(node)
+        if kind is dict:
             children: Any = node.values()
-        elif isinstance(node, list):
+        elif kind is list:
             children = node
+        elif kind not in _SCALARS and isinstance(node, Mapping):
+            children = node.values()
         else:
             continue
         depth += 1
@@ -54,8 +92,8 @@ def nesting_depth(document: Any) -> int:
     return deepest
 
 
-def check_limits(body: dict[str, Any], limits: RequestLimits) -> None:
-    """Raise :class:`LimitExceeded` for the first limit ``body`` breaks."""
+def check_limits(body: Mapping[str, Any], limits: RequestLimits) -> None:
+    """Raise :class:`LimitExceeded` for the first limit ``body`` (JSON data) breaks."""
     depth = nesting_depth(body)
     if depth > limits.max_nesting_depth:
         raise LimitExceeded(
@@ -80,9 +118,9 @@ def check_limits(body: dict[str, Any], limits: RequestLimits) -> None:
             f"{len(messages)} messages; the limit is {limits.max_messages}",
         )
     for index, message in enumerate(messages):
-        if not isinstance(message, dict):
+        if not isinstance(message, Mapping):
             continue
-        characters = _message_characters(message)
+        characters = sum(len(text) for _, text in message_texts(message))
         if characters > limits.max_message_chars:
             raise LimitExceeded(
                 413,
@@ -94,25 +132,7 @@ def check_limits(body: dict[str, Any], limits: RequestLimits) -> None:
             _check_known_fields(message, Message, f"messages.{index}")
 
 
-def _message_characters(message: dict[str, Any]) -> int:
-    total = 0
-    content = message.get("content")
-    if isinstance(content, str):
-        total += len(content)
-    elif isinstance(content, list):
-        total += sum(
-            len(part["text"])
-            for part in content
-            if isinstance(part, dict) and isinstance(part.get("text"), str)
-        )
-    for call in message.get("tool_calls") or []:
-        function = call.get("function") if isinstance(call, dict) else None
-        if isinstance(function, dict) and isinstance(function.get("arguments"), str):
-            total += len(function["arguments"])
-    return total
-
-
-def _check_known_fields(item: dict[str, Any], model: type[BaseModel], where: str) -> None:
+def _check_known_fields(item: Mapping[str, Any], model: type[BaseModel], where: str) -> None:
     unknown = sorted(set(item) - set(model.model_fields))
     if unknown:
         raise LimitExceeded(
@@ -129,8 +149,8 @@ def _check_known_fields(item: dict[str, Any], model: type[BaseModel], where: str
         value = item.get(field)
         if isinstance(value, list):
             for index, child in enumerate(value):
-                if isinstance(child, dict):
+                if isinstance(child, Mapping):
                     _check_known_fields(child, child_model, f"{where}.{field}.{index}")
     function = item.get("function")
-    if model is ToolCall and isinstance(function, dict):
+    if model is ToolCall and isinstance(function, Mapping):
         _check_known_fields(function, ToolCallFunction, f"{where}.function")

@@ -17,10 +17,11 @@ import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
-from policy_engine.audit.filters import MAX_LIMIT, AuditFilters, decode_cursor, encode_cursor
-from policy_engine.cli_support import fail, progress_bar, settings_or_fail
+from policy_engine.audit.filters import MAX_LIMIT, decode_cursor, encode_cursor
+from policy_engine.audit.sql_store import SqlAuditStore
+from policy_engine.cli.support import fail, progress_bar, settings_or_fail
 from policy_engine.errors import AuditError, ConfigError, RequestError
-from policy_engine.ports import AuditStore
+from policy_engine.records import AuditFilters, AuditRecord
 from policy_engine.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,7 +64,7 @@ def make_filters(**values: Any) -> AuditFilters:
 
 
 @contextmanager
-def open_store(settings: Settings) -> Iterator[AuditStore]:
+def open_store(settings: Settings) -> Iterator[SqlAuditStore]:
     from policy_engine.bootstrap import build_audit_store
 
     if settings.audit_url.startswith("sqlite:///") and not settings.audit_path.exists():
@@ -159,15 +160,13 @@ def audit_public_key() -> None:
 def audit_checkpoint() -> None:
     """Sign a checkpoint of the current head now (e.g. before a backup or an export)."""
     from policy_engine.audit.signing import load_or_create_signer
-    from policy_engine.audit.sql_store import SqlAuditStore
 
     settings = settings_or_fail()
     with open_store(settings) as store:
-        if isinstance(store, SqlAuditStore):
-            try:
-                store.signer = load_or_create_signer(settings.audit_signing_key_file)
-            except ConfigError as exc:
-                fail(str(exc))
+        try:
+            store.signer = load_or_create_signer(settings.audit_signing_key_file)
+        except ConfigError as exc:
+            fail(str(exc))
         checkpoint = store.checkpoint(force=True)
     if checkpoint is None:
         click.echo("no new checkpoint: the head is already signed (or the log is empty)")
@@ -175,40 +174,28 @@ def audit_checkpoint() -> None:
         click.echo(f"signed checkpoint at sequence {checkpoint.sequence} ({checkpoint.key_id})")
 
 
-def _summary_row(record: dict[str, Any]) -> list[str]:
-    context = record.get("context") or {}
-    return [
-        str(record["sequence"]),
-        str(record["time"]),
-        str(record["decision_id"]),
-        str(context.get("tenant", "")),
-        str(context.get("application", "")),
-        str(record["segment"]),
-        str(record["outcome"]),
-        " ".join(sorted({r["rule"] for r in record.get("reasons") or []})),
-        " ".join(sorted({f["type"] for f in record.get("findings") or []})),
-    ]
-
-
+#: The table's columns: (heading, field of AuditRecord.summary()).
 _SUMMARY_COLUMNS = [
-    "seq", "time", "decision_id", "tenant", "application", "segment", "outcome", "rules",
-    "entity types",
+    ("seq", "sequence"), ("time", "time"), ("decision_id", "decision_id"),
+    ("tenant", "tenant"), ("application", "application"), ("segment", "segment"),
+    ("outcome", "outcome"), ("rules", "rules"), ("entity types", "entity_types"),
 ]  # fmt: skip
 
 
-def print_records(records: list[dict[str, Any]], fmt: str, title: str) -> None:
+def print_records(records: list[AuditRecord], fmt: str, title: str) -> None:
     if fmt == "jsonl":
         for record in records:
-            click.echo(json.dumps(record, sort_keys=True, ensure_ascii=False))
+            click.echo(json.dumps(record.document(), sort_keys=True, ensure_ascii=False))
         return
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title)
-    for column in _SUMMARY_COLUMNS:
-        table.add_column(column, overflow="fold")
+    for heading, _ in _SUMMARY_COLUMNS:
+        table.add_column(heading, overflow="fold")
     for record in records:
-        table.add_row(*_summary_row(record))
+        summary = record.summary()
+        table.add_row(*(summary[field] for _, field in _SUMMARY_COLUMNS))
     Console(width=200).print(table)
 
 
@@ -241,7 +228,7 @@ def audit_query(limit: int, cursor: str | None, fmt: str, **filters: Any) -> Non
         records = store.query(query, after_sequence=after, limit=limit)
     print_records(records, fmt, f"{len(records)} decisions")
     if len(records) == limit:
-        click.echo(f"next page: --cursor {encode_cursor(records[-1]['sequence'])}", err=True)
+        click.echo(f"next page: --cursor {encode_cursor(records[-1].sequence or 0)}", err=True)
 
 
 @audit.command("export")
@@ -393,6 +380,6 @@ def audit_find_value(value: str, since: str | None, until: str | None, fmt: str)
         found = [
             record
             for record in store.containing(digest, window)
-            if any(digest in (f.get("value_digests") or []) for f in record.get("findings") or [])
+            if any(digest in finding.value_digests for finding in record.findings)
         ]
     print_records(found, fmt, f"{len(found)} decisions in which the value was detected")

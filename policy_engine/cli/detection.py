@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from policy_engine.cli_support import fail as _fail
-from policy_engine.cli_support import read_decide_request
+from policy_engine.cli.support import fail as _fail
+from policy_engine.cli.support import read_decide_request
 from policy_engine.errors import PolicyEngineError, RequestError
 
 
@@ -114,7 +114,7 @@ def scan(
     Nothing is decided or audited; use `policy-engine decide` for a decision.
     """
     from policy_engine.detection import build_detector
-    from policy_engine.engine import parse_request
+    from policy_engine.intake import parse_request
     from policy_engine.logs import configure_logging
     from policy_engine.settings import load_settings
 

@@ -8,28 +8,23 @@ its next request.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import asdict
-from typing import NoReturn, get_args
+from typing import get_args
 
 import click
 
 from policy_engine.access import Role
+from policy_engine.cli.support import fail as _fail
+from policy_engine.cli.support import settings_or_fail
 from policy_engine.errors import ConfigError
 from policy_engine.keystore import KeyStore
-from policy_engine.settings import load_settings
 
 
 def _store() -> KeyStore:
     try:
-        return KeyStore(load_settings().keys_file)
+        return KeyStore(settings_or_fail().keys_file)
     except ConfigError as exc:
         _fail(str(exc))
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"policy-engine: error: {message}", err=True)
-    sys.exit(2)
 
 
 @click.group()

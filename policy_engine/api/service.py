@@ -1,0 +1,36 @@
+"""What the HTTP service runs on, built once by the composition root
+(:func:`policy_engine.bootstrap.build_service`) and read by every route."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import HTTPConnection
+
+from policy_engine.access import KeyRing
+from policy_engine.engine import Engine
+from policy_engine.metrics import Metrics
+from policy_engine.policy.reloader import PolicyReloader
+from policy_engine.policy.shadow import ShadowEvaluator
+from policy_engine.ports import AuditReader
+
+
+@dataclass(frozen=True)
+class Service:
+    """The engine (gateways' routes), the audit log's reader (auditors' routes), the keys,
+    the metrics, hot reload (None: ``POST /policies/reload`` answers 409) and the shadow
+    policy set (None: off)."""
+
+    engine: Engine
+    reader: AuditReader
+    keyring: KeyRing = field(default_factory=KeyRing)
+    metrics: Metrics | None = None
+    reloader: PolicyReloader | None = None
+    shadow: ShadowEvaluator | None = None
+    max_body_bytes: int = 1024 * 1024
+
+
+def service_of(connection: HTTPConnection) -> Service:
+    """The :class:`Service` of the app serving ``connection``."""
+    service: Service = connection.app.state.service
+    return service

@@ -1,0 +1,141 @@
+"""The pure parts of a decision: the policy input, the probe, ranking, failing closed.
+
+Nothing here does I/O or holds state; the engine (:mod:`policy_engine.engine`), replay
+(:mod:`policy_engine.audit.replay`) and the YAML test cases
+(:mod:`policy_engine.policy.yaml_cases`) all build a decision's parts with these
+functions, so that a replayed or tested input is exactly the one the engine built.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from policy_engine.catalog import DEFAULT_OUTPUT_TOKENS, Catalog, estimate_tokens
+from policy_engine.models import (
+    ExcludedEndpoint,
+    Finding,
+    PolicyResult,
+    Reason,
+    RequestContext,
+    ScanUnit,
+    Segment,
+)
+
+#: Rule ids of the reasons a decision that failed closed carries.
+DETECTION_FAILED = "engine.detection_failed"
+POLICY_FAILED = "engine.policy_failed"
+SCAN_TIMEOUT = "scan_timeout"
+
+#: The count every finding has in a probe: more than any request can hold (a finding's count
+#: is at most the characters scanned, and requests are bounded far below this).
+PROBE_COUNT = 1_000_000_000
+
+
+def build_policy_input(
+    context: RequestContext, findings: list[Finding], characters: int
+) -> dict[str, Any]:
+    """The document a policy sees as ``input`` (ARCHITECTURE.md, policy contract)."""
+    return {
+        "context": context.model_dump(exclude_none=True),
+        "findings": [finding.policy_view() for finding in findings],
+        "entity_types": sorted({finding.type for finding in findings}),
+        "categories": sorted({finding.category for finding in findings}),
+        "content": {"characters": characters, "estimated_tokens": estimate_tokens(characters)},
+    }
+
+
+def with_possible_findings(
+    policy_input: dict[str, Any], entity_types: list[str], units: list[ScanUnit]
+) -> dict[str, Any]:
+    """``policy_input`` at its most: each finding so far, and each of ``entity_types`` found
+    in every scanned text as well, with :data:`PROBE_COUNT` matches of score 1.
+
+    Nothing a later stage reports, and no count or score it raises, goes beyond this
+    input, so a policy that only gets stricter with more findings answers the real input
+    with later findings between its answers to ``policy_input`` and to this one. The
+    probe depends only on which findings there are (not on how many, nor on the text's
+    length), so probes of like prompts are one entry of the policy result cache.
+    """
+    most = {"count": PROBE_COUNT, "max_score": 1.0}
+    added = [
+        Finding(
+            type=entity_type,
+            category="pii",
+            count=PROBE_COUNT,
+            max_score=1.0,
+            spans=[],
+            detector="probe",
+            message=unit.message,
+            part=unit.part,
+        ).policy_view()
+        for unit in units
+        for entity_type in entity_types
+    ]
+    return {
+        **policy_input,
+        "findings": [*({**f, **most} for f in policy_input["findings"]), *added],
+        "entity_types": sorted({*policy_input["entity_types"], *entity_types}),
+        "categories": sorted({*policy_input["categories"], *(["pii"] if added else [])}),
+    }
+
+
+def same_answer(a: PolicyResult, b: PolicyResult) -> bool:
+    """Whether two results route alike: segment, exclusions and obligations."""
+
+    def exclusions(result: PolicyResult) -> set[tuple[str, str, str]]:
+        return {(e.endpoint, e.rule, e.message) for e in result.excluded}
+
+    return (
+        a.segment is b.segment
+        and exclusions(a) == exclusions(b)
+        and sorted(a.obligations) == sorted(b.obligations)
+    )
+
+
+def fail_closed(rule: str, why: str) -> Reason:
+    """The reason of a decision that failed closed: the strictest segment, and why."""
+    return Reason(rule=rule, segment=Segment.ON_PREM_ONLY, message=f"{why}: failing closed")
+
+
+def rank_endpoints(
+    catalog: Catalog,
+    segment: Segment,
+    result: PolicyResult,
+    context: RequestContext,
+    characters: int,
+    *,
+    policy_failed: bool = False,
+) -> tuple[list[str], list[ExcludedEndpoint]]:
+    """Allowed endpoint ids, cheapest first, and every other endpoint with its reasons."""
+    input_tokens = estimate_tokens(characters)
+    output_tokens = (
+        context.max_output_tokens
+        if context.max_output_tokens is not None
+        else DEFAULT_OUTPUT_TOKENS
+    )
+    needed = input_tokens + output_tokens
+    by_endpoint: dict[str, list[str]] = defaultdict(list)
+    for exclusion in result.excluded:
+        by_endpoint[exclusion.endpoint].append(f"{exclusion.rule}: {exclusion.message}")
+
+    allowed: list[tuple[float, str]] = []
+    excluded: list[ExcludedEndpoint] = []
+    for endpoint in catalog.endpoints:
+        reasons: list[str] = []
+        if policy_failed:
+            reasons.append("policy evaluation failed: provenance could not be checked")
+        if not segment.admits(endpoint.deployment):
+            reasons.append(f"segment {segment.value}")
+        reasons.extend(by_endpoint.get(endpoint.id, []))
+        if needed > endpoint.context_window:
+            reasons.append(
+                f"context window {endpoint.context_window} tokens is too small for about"
+                f" {needed} tokens ({input_tokens} in + {output_tokens} out)"
+            )
+        if reasons:
+            excluded.append(ExcludedEndpoint(id=endpoint.id, reasons=reasons))
+        else:
+            allowed.append((endpoint.estimated_cost(input_tokens, output_tokens), endpoint.id))
+    allowed.sort()
+    return [endpoint_id for _, endpoint_id in allowed], excluded
