@@ -201,9 +201,16 @@ class Engine:
     # ------------------------------------------------------------------ the pipeline
 
     def decide(
-        self, request: DecideRequest | Mapping[str, Any], *, caller: str = "local"
+        self,
+        request: DecideRequest | Mapping[str, Any],
+        *,
+        caller: str = "local",
+        correlation: Mapping[str, str] | None = None,
     ) -> Decision:
         """Scan, evaluate, rank, audit; return the decision the audit log now holds.
+
+        ``correlation`` holds the ids an entry point ties the decision to (a gateway's call
+        id, say); the audit record keeps them. They must not carry content.
 
         Raises :class:`RequestError` for an invalid request (:class:`LimitExceeded` for one
         beyond the limits) and :class:`AuditError` when the decision could not be recorded
@@ -217,6 +224,8 @@ class Engine:
         evaluation_done = time.perf_counter()
         route = self._route(req, units, evaluated)
         record = self._record(req, units, evaluated, route, evaluator, caller, started)
+        if correlation:
+            record = record.model_copy(update={"correlation": dict(correlation)})
         audit_started = time.perf_counter()
         appended = self._append(record)
         finished = time.perf_counter()

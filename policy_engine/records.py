@@ -99,6 +99,8 @@ class AuditRecord(DecisionFields):
     latency_ms: float
     #: What a shadow policy set decided on the same input (policy/shadow.py).
     shadow: dict[str, Any] | None = None
+    #: Ids an entry point ties the decision to (e.g. ``litellm_call_id``); never content.
+    correlation: dict[str, str] | None = None
     sequence: int | None = None
     prev_hash: str | None = None
     hash: str | None = None

@@ -11,7 +11,7 @@ import pytest
 
 from policy_engine import Engine, Segment
 from policy_engine.audit import verify_rows
-from policy_engine.errors import RequestError
+from policy_engine.errors import LimitExceeded, RequestError
 from policy_engine.settings import load_settings
 from tests.audit_support import documents
 from tests.conftest import in_process_settings
@@ -85,3 +85,27 @@ def test_engine_settings_paths_are_used(tmp_path: Path) -> None:
     with Engine.from_settings(settings) as built:
         built.decide({"content": "ping"})
     assert (tmp_path / "elsewhere.db").exists()
+
+
+def test_record_keeps_the_correlation_ids_and_the_detector_revision(engine: Engine) -> None:
+    decision = engine.decide({"content": "hi"}, correlation={"litellm_call_id": "call-42"})
+    plain = engine.decide({"content": "hi again"})
+    records = {r["decision_id"]: r for r in documents(engine.audit_log.records())}
+    assert records[decision.decision_id]["correlation"] == {"litellm_call_id": "call-42"}
+    assert "correlation" not in records[plain.decision_id]
+    revision = records[decision.decision_id]["detector_revision"]
+    assert revision and revision == decision.detector_revision
+    assert records[decision.decision_id]["record_version"] == 2
+
+
+def test_python_api_holds_requests_to_the_configured_limits(tmp_path: Path) -> None:
+    settings = in_process_settings(
+        tmp_path, detection_backend="patterns", max_messages=2, strict_mode=True
+    )
+    with Engine.from_settings(settings) as limited:
+        with pytest.raises(LimitExceeded) as too_many:
+            limited.decide({"messages": [{"role": "user", "content": "hi"}] * 3})
+        assert (too_many.value.status, too_many.value.code) == (413, "too_many_messages")
+        with pytest.raises(LimitExceeded) as unknown:
+            limited.decide({"messages": [{"role": "user", "content": "hi", "mood": "x"}]})
+        assert unknown.value.code == "unknown_field"
