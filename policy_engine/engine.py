@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -33,12 +32,12 @@ from policy_engine.decision import (
 )
 from policy_engine.digest import Digester
 from policy_engine.errors import AuditError, ConfigError, DecisionNotRecorded, ScanTimeout
+from policy_engine.findings import aggregate
 from policy_engine.intake import RequestLimits, parse_request
 from policy_engine.logs import get_logger
 from policy_engine.models import (
     DecideRequest,
     Decision,
-    DetectedSpan,
     DetectionReport,
     ExcludedEndpoint,
     Finding,
@@ -254,6 +253,7 @@ class Engine:
         """Scan stage by stage (cheapest first), evaluating after each, until a later stage
         could not change the answer (:meth:`_why_skip`)."""
         characters = sum(len(unit.text) for unit in units)
+        unscanned = req.unscanned()
         out = Evaluated(detection_seconds=time.perf_counter() - started)
         deadline = self.scanner.deadline()
         stages = self.scanner.stages or (None,)
@@ -272,7 +272,7 @@ class Engine:
             if stage is not None:
                 stages_run.append(stage)
             out.findings, out.sources = aggregate(detected)
-            out.policy_input = build_policy_input(req.context, out.findings, characters)
+            out.policy_input = build_policy_input(req.context, out.findings, characters, unscanned)
             out.detection_seconds += time.perf_counter() - stage_started
             out.result, out.policy_failed = self._evaluate(
                 evaluator, out.policy_input, out.failures
@@ -405,6 +405,7 @@ class Engine:
             outcome="fail_closed" if evaluated.failures else "decided",
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
             detection=evaluated.report,
+            unscanned=req.unscanned(),
             shadow=(
                 self.shadow(evaluated.policy_input, evaluated.result)
                 if self.shadow is not None
@@ -449,36 +450,3 @@ class Engine:
         if "user" in audited:
             audited["user"] = self.digester.digest(audited["user"])
         return AuditedContext(**audited)
-
-
-def aggregate(detected: Scanned) -> tuple[list[Finding], list[ScanUnit]]:
-    """Group spans by (scanned text, detector, type, encoding) into findings, each with
-    the text it was found in.
-
-    A finding from an encoded payload (``encoded`` set) spans the whole encoded run.
-    """
-    findings: list[Finding] = []
-    sources: list[ScanUnit] = []
-    for unit, spans in detected:
-        groups: dict[tuple[str, str, str, str], list[DetectedSpan]] = defaultdict(list)
-        for span in spans:
-            groups[(span.type, span.detector, span.category, span.encoded or "")].append(span)
-        for (entity_type, detector, category, encoded), group in sorted(groups.items()):
-            group.sort(key=lambda s: (s.start, s.end))
-            findings.append(
-                # Every field is built here from validated spans (a count of at least
-                # one, scores in [0, 1]): no second validation on the hot path.
-                Finding.model_construct(
-                    type=entity_type,
-                    category=category,
-                    count=len(group),
-                    max_score=round(max(s.score for s in group), 4),
-                    spans=[(s.start, s.end) for s in group],
-                    detector=detector,
-                    message=unit.message,
-                    part=unit.part,
-                    encoded=encoded or None,
-                )
-            )
-            sources.append(unit)
-    return findings, sources

@@ -59,6 +59,7 @@ class DeadlineScanner:
             future.cancel()  # not started yet: never runs; running: its result is dropped
             raise ScanTimeout(
                 f"detection did not finish within {self.deadline_seconds:g} s"
+                " (PE_SCAN_DEADLINE_SECONDS)"
             ) from None
 
     def _scan_all(
