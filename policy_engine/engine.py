@@ -62,8 +62,10 @@ from policy_engine.version import __version__
 
 log = get_logger("policy_engine.engine")
 
-#: Default per-request detection deadline (``PE_SCAN_DEADLINE_SECONDS``).
+#: Default per-request detection deadline (``PE_SCAN_DEADLINE_SECONDS``), and what it
+#: grows by per 100,000 characters (``PE_SCAN_DEADLINE_SECONDS_PER_100K``).
 DEFAULT_SCAN_DEADLINE_SECONDS = 2.0
+DEFAULT_SCAN_SECONDS_PER_100K = 5.0
 
 
 class ActiveEvaluator:
@@ -145,6 +147,7 @@ class Engine:
         digester: Digester,
         limits: RequestLimits | None = None,
         scan_deadline_seconds: float = DEFAULT_SCAN_DEADLINE_SECONDS,
+        scan_seconds_per_100k: float = DEFAULT_SCAN_SECONDS_PER_100K,
         scan_workers: int = 4,
         observer: DecisionObserver | None = None,
         shadow: ShadowPolicy | None = None,
@@ -160,7 +163,10 @@ class Engine:
         self.digester = digester
         self.limits = limits if limits is not None else RequestLimits()
         self.scanner = DeadlineScanner(
-            detector, deadline_seconds=scan_deadline_seconds, workers=scan_workers
+            detector,
+            deadline_seconds=scan_deadline_seconds,
+            workers=scan_workers,
+            seconds_per_100k=scan_seconds_per_100k,
         )
         self.observer: DecisionObserver = observer if observer is not None else NullObserver()
         #: Shadow mode: a candidate policy set evaluated beside the active one; what it
@@ -255,7 +261,7 @@ class Engine:
         characters = sum(len(unit.text) for unit in units)
         unscanned = req.unscanned()
         out = Evaluated(detection_seconds=time.perf_counter() - started)
-        deadline = self.scanner.deadline()
+        deadline = self.scanner.deadline(characters)
         stages = self.scanner.stages or (None,)
         detected: Scanned = []
         stages_run: list[str] = []
@@ -293,7 +299,7 @@ class Engine:
         try:
             return self.scanner.scan(units, stage=stage, earlier=earlier, deadline=deadline)
         except ScanTimeout as exc:  # fail closed; the late result is discarded
-            log.warning("scan_timeout", deadline_seconds=self.scanner.deadline_seconds)
+            log.warning("scan_timeout", deadline_seconds=self.scanner.budget(_characters(units)))
             failures.append(fail_closed(SCAN_TIMEOUT, str(exc)))
         except Exception as exc:  # fail closed on any detector failure
             log.error("detection_failed", error_type=type(exc).__name__, stage=stage)
@@ -450,3 +456,7 @@ class Engine:
         if "user" in audited:
             audited["user"] = self.digester.digest(audited["user"])
         return AuditedContext(**audited)
+
+
+def _characters(units: list[ScanUnit]) -> int:
+    return sum(len(unit.text) for unit in units)
