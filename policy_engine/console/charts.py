@@ -10,6 +10,7 @@ table beside it for screen readers and for reading without images.
 from __future__ import annotations
 
 import math
+import sys
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from decimal import Decimal
@@ -21,6 +22,13 @@ from pygal.style import Style
 
 from policy_engine.audit.savings import SavingsReport
 from policy_engine.console.overview import SEGMENTS, Overview
+
+# pygal appends to sys.meta_path a finder for its map plugins (pygal.maps.*, unused here)
+# that has no find_spec: every import that no other finder resolves then falls back to it
+# with an ImportWarning. Taken out again, the rest of the process imports as before.
+sys.meta_path[:] = [
+    finder for finder in sys.meta_path if type(finder).__module__.split(".")[0] != "pygal"
+]
 
 SEGMENT_COLORS = {"on_prem_only": "#b42318", "trusted_hosted": "#b54708", "any": "#067647"}
 BAR_COLOR = "#1d4ed8"
