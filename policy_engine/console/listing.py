@@ -8,6 +8,7 @@ policy revision; the recommended endpoint is matched here, over at most
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -27,6 +28,7 @@ SCAN_BUDGET = 5000
 _BATCH = 500
 #: How long after a decision its delivery records are looked for.
 DELIVERY_WINDOW = timedelta(days=1)
+_SEARCHABLE = re.compile(r"^[A-Za-z0-9:-]+$")
 
 
 @dataclass
@@ -88,6 +90,8 @@ def neighbours(reader: AuditReader, record: AuditRecord) -> Neighbours:
 def deliveries_of(reader: AuditReader, record: AuditRecord) -> list[dict[str, Any]]:
     """The delivery records of a decision (the routing proxy's: what answered, attempts,
     usage), looked for within :data:`DELIVERY_WINDOW` after it."""
+    if not _SEARCHABLE.match(record.decision_id):
+        return []  # the store searches for ids of letters, digits, ':' and '-' only
     window = AuditFilters(
         since=record.time, until=utc_text(parse_time(record.time) + DELIVERY_WINDOW)
     )

@@ -10,14 +10,17 @@ import pytest
 
 from policy_engine.audit import SQLiteAuditStore
 from policy_engine.audit.savings import deliveries_by_decision, is_delivery
+from policy_engine.catalog import load_catalog
 from policy_engine.console import charts
-from policy_engine.console.config import candidates_of
+from policy_engine.console.config import build_console, candidates_of
 from policy_engine.console.listing import decisions_page, neighbours
 from policy_engine.console.overview import overview
 from policy_engine.console.query import list_query, period_query
 from policy_engine.console.sessions import SessionSigner
+from policy_engine.errors import ConfigError
 from policy_engine.records import AuditFilters
 from tests.audit_support import entry
+from tests.conftest import ROOT, in_process_settings
 from tests.savings_support import savings_log
 
 SECRET = bytes(range(32))
@@ -169,3 +172,26 @@ def test_paging_with_the_endpoint_filter(tmp_path: Path) -> None:
         assert near.following.sequence == 2
     finally:
         store.close()
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_console_settings_are_checked_and_its_key_made_private(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="PE_CONSOLE_REPLAY_DIRS=/nonexistent/candidate"):
+        in_process_settings(
+            tmp_path, console_replay_dirs=f"{ROOT / 'policies'},/nonexistent/candidate"
+        )
+    settings = in_process_settings(
+        tmp_path,
+        console_replay_dirs=f"{ROOT / 'policies'}, ",
+        console_session_key_file=tmp_path / "console.key",
+        audit_signing_key_file=tmp_path / "none.key",
+    )
+    console = build_console(settings, load_catalog(settings.catalog))
+    assert [c.name for c in console.candidates] == ["policies"]
+    assert (tmp_path / "console.key").stat().st_mode & 0o777 == 0o600
+    assert console.trusted_keys == {}
+    (tmp_path / "console.key").write_text("not hex\n")
+    with pytest.raises(ConfigError, match=r"PE_CONSOLE_SESSION_KEY_FILE=.*hex digits"):
+        build_console(settings, load_catalog(settings.catalog))

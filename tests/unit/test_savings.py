@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from policy_engine.audit import SQLiteAuditStore
 from policy_engine.audit.savings import (
     baseline_endpoint,
     default_baseline,
@@ -16,13 +15,11 @@ from policy_engine.audit.savings import (
     exact,
     is_delivery,
     savings,
-    savings_from_log,
     usd,
 )
 from policy_engine.catalog import Catalog, load_catalog
 from policy_engine.errors import ConfigError
-from policy_engine.records import AuditFilters
-from tests.savings_support import DAY, EXPECTED_TOTAL, savings_log
+from tests.savings_support import EXPECTED_TOTAL, savings_log
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,20 +116,3 @@ def test_money_text() -> None:
     assert exact(Decimal("0.00450000")) == "0.0045"
     assert exact(Decimal("10.0")) == "10"
     assert exact(Decimal("0E-7")) == "0"
-
-
-def test_from_a_store_with_delivery_records(tmp_path: Path, catalog: Catalog) -> None:
-    """The same numbers from a real store, where delivery records share the chain."""
-    store = SQLiteAuditStore(tmp_path / "audit.db")
-    try:
-        for record in savings_log():
-            store.append(record)
-        whole = savings_from_log(store, catalog, AuditFilters()).to_dict()
-        assert whole["total"]["chosen_usd"] == "0.002385"
-        assert whole["decisions"]["considered"] == 7
-        later = savings_from_log(store, catalog, AuditFilters(since=f"{DAY}T10:00:03Z"))
-        assert later.considered == 5  # C..G; C is still seen as delivered
-        assert later.delivered == 1
-        assert exact(later.total.chosen_usd) == "0.00087"
-    finally:
-        store.close()
