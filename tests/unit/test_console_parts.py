@@ -195,3 +195,13 @@ def test_console_settings_are_checked_and_its_key_made_private(tmp_path: Path) -
     (tmp_path / "console.key").write_text("not hex\n")
     with pytest.raises(ConfigError, match=r"PE_CONSOLE_SESSION_KEY_FILE=.*hex digits"):
         build_console(settings, load_catalog(settings.catalog))
+
+
+def test_the_docs_show_the_console_and_its_settings() -> None:
+    audit_doc = (ROOT / "docs" / "audit.md").read_text(encoding="utf-8")
+    images = re.findall(r"\]\((images/[^)]+\.png)\)", audit_doc)
+    assert images and all((ROOT / "docs" / image).is_file() for image in images)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in ("console_session_key_file", "console_session_minutes", "console_replay_dirs"):
+        variable = f"`PE_{name.upper()}`"
+        assert variable in readme and variable in audit_doc, variable
