@@ -52,10 +52,9 @@ def field_of(value: Any, name: str) -> Any:
     if isinstance(value, Mapping):
         return value.get(name)
     if isinstance(value, BaseModel):
-        found = getattr(value, name, None)
-        if found is None and value.model_extra:
-            found = value.model_extra.get(name)
-        return found
+        if name in type(value).model_fields:
+            return getattr(value, name)
+        return value.model_extra.get(name) if value.model_extra else None
     return None
 
 
@@ -107,11 +106,6 @@ def decisions_in(reader: AuditReader, window: AuditFilters) -> Iterator[AuditRec
 def price_of(endpoint: Endpoint) -> tuple[Decimal, Decimal]:
     """USD per million input and output tokens, as exact decimals of the catalog's text."""
     return Decimal(str(endpoint.price.input_per_mtok)), Decimal(str(endpoint.price.output_per_mtok))
-
-
-def cost(endpoint: Endpoint, input_tokens: int, output_tokens: int) -> Decimal:
-    price_in, price_out = price_of(endpoint)
-    return (input_tokens * price_in + output_tokens * price_out) / MILLION
 
 
 def default_baseline(catalog: Catalog) -> Endpoint:
@@ -291,9 +285,21 @@ def tier_of(record: AuditRecord, delivery: Mapping[str, Any] | None, endpoint: E
     return UNTIERED
 
 
+class _Prices:
+    """The catalog's endpoints by id, with their prices as decimals (read once)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.endpoints = {e.id: e for e in catalog.endpoints}
+        self._prices = {e.id: price_of(e) for e in catalog.endpoints}
+
+    def cost(self, endpoint: Endpoint, input_tokens: int, output_tokens: int) -> Decimal:
+        price_in, price_out = self._prices[endpoint.id]
+        return (input_tokens * price_in + output_tokens * price_out) / MILLION
+
+
 class _Reporter:
     def __init__(self, catalog: Catalog, baseline: Endpoint, report: SavingsReport) -> None:
-        self.catalog = catalog
+        self.prices = _Prices(catalog)
         self.baseline = baseline
         self.report = report
 
@@ -310,7 +316,7 @@ class _Reporter:
             if endpoint_id is None:
                 report.no_endpoint += 1
                 return
-        endpoint = self.catalog.by_id(endpoint_id)
+        endpoint = self.prices.endpoints.get(endpoint_id)
         if endpoint is None:
             report.unpriced[endpoint_id] += 1
             return
@@ -321,7 +327,8 @@ class _Reporter:
         counts.input_tokens += tokens[0]
         counts.output_tokens += tokens[1]
         report.delivered += delivery is not None
-        chosen, baseline = cost(endpoint, *tokens), cost(self.baseline, *tokens)
+        chosen = self.prices.cost(endpoint, *tokens)
+        baseline = self.prices.cost(self.baseline, *tokens)
         for table, key in (
             (report.by_segment, record.segment.value),
             (report.by_tier, tier_of(record, delivery, endpoint)),
@@ -339,9 +346,9 @@ class _Reporter:
         excluded = {e.id: e.reasons for e in record.excluded_endpoints}
         costs: dict[str, Decimal] = {}
         for endpoint_id in [*record.allowed_endpoints, *excluded]:
-            endpoint = self.catalog.by_id(endpoint_id)
+            endpoint = self.prices.endpoints.get(endpoint_id)
             if endpoint is not None and endpoint.context_window >= needed:
-                costs[endpoint_id] = cost(endpoint, *tokens)
+                costs[endpoint_id] = self.prices.cost(endpoint, *tokens)
         allowed = [costs[e] for e in record.allowed_endpoints if e in costs]
         if not costs or not allowed or min(allowed) <= min(costs.values()):
             return

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from policy_engine.console.decision_routes import router as decision_router
 from policy_engine.console.guard import ConsoleDenied
 from policy_engine.console.pages import STATIC_DIR
-from policy_engine.console.session_routes import denied_page
+from policy_engine.console.session_routes import denied_page, not_found
 from policy_engine.console.session_routes import router as session_router
 from policy_engine.console.tool_routes import router as tool_router
 
@@ -28,6 +28,7 @@ def install_console(app: FastAPI) -> None:
     for router in (session_router, decision_router, tool_router):
         app.include_router(router)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+    app.add_api_route("/ui/{rest:path}", not_found, methods=["GET"], include_in_schema=False)
 
     @app.exception_handler(ConsoleDenied)
     async def console_denied(request: Request, exc: ConsoleDenied) -> Response:

@@ -158,3 +158,13 @@ def denied_page(request: Request, exc: ConsoleDenied) -> Response:
         {"title": exc.title, "message": exc.message, "status": exc.status},
         status=exc.status,
     )
+
+
+async def not_found(request: Request) -> Response:
+    """Any other page under /ui: a page saying so (registered after every console route)."""
+    return page(
+        request,
+        "denied.html",
+        {"title": "Not found", "message": "There is no such console page.", "status": 404},
+        status=404,
+    )

@@ -280,6 +280,9 @@ def test_a_decision_shows_why_never_the_value(auditor: httpx.Client) -> None:
     missing = auditor.get("/ui/decisions/NO-SUCH-DECISION")
     assert missing.status_code == 404
     assert "No decision with this id" in missing.text
+    elsewhere = auditor.get("/ui/no/such/page")
+    assert elsewhere.status_code == 404 and "There is no such console page." in elsewhere.text
+    assert auditor.get("/ui/static/console.css").headers["content-type"].startswith("text/css")
 
 
 def test_a_delivery_record_shows_on_its_decision(auditor: httpx.Client) -> None:
