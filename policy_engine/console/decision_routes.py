@@ -9,17 +9,16 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from policy_engine.api.service import service_of
 from policy_engine.audit.filters import encode_cursor
 from policy_engine.audit.savings import decisions_in, deliveries_since
 from policy_engine.console import charts
-from policy_engine.console.guard import Viewer, console_of, viewer
+from policy_engine.console.guard import Viewer, console_of, from_log, viewer
 from policy_engine.console.listing import decisions_page, deliveries_of, neighbours
 from policy_engine.console.overview import MAX_RECORDS, SEGMENTS, overview
-from policy_engine.console.pages import days_ago, page
+from policy_engine.console.pages import days_ago, minutes_ago, page
 from policy_engine.console.query import PAGE_SIZES, list_query, period_query
 from policy_engine.models import Segment
 
@@ -33,7 +32,7 @@ DEFAULT_DAYS = 7
 
 def period_links(path: str) -> list[tuple[str, str]]:
     return [
-        (label, f"{path}?since={days_ago(days)[:10] if days is not None else 'all'}")
+        (label, f"{path}?since={minutes_ago(days) if days is not None else 'all'}")
         for label, days in PERIODS
     ]
 
@@ -59,7 +58,7 @@ async def overview_page(request: Request, user: SignedIn) -> Response:
         )
         return data, reader.stats(query.filters, top=10)
 
-    data, stats = await run_in_threadpool(count)
+    data, stats = await from_log(count)
     labels, series = data.over_time()
     context.update(
         data=data,
@@ -101,7 +100,7 @@ async def decisions_list(request: Request, user: SignedIn) -> Response:
     if not query.ok:
         return page(request, "decisions.html", context, status=400)
     reader = service_of(request).reader
-    found = await run_in_threadpool(
+    found = await from_log(
         decisions_page,
         reader,
         query.filters,
@@ -126,7 +125,7 @@ async def decision_detail(
 ) -> Response:
     reader = service_of(request).reader
     safe = decision_id.replace("-", "").replace("_", "").isalnum()
-    record = await run_in_threadpool(reader.get, decision_id) if safe else None
+    record = await from_log(reader.get, decision_id) if safe else None
     if record is None:
         return page(
             request,
@@ -143,7 +142,7 @@ async def decision_detail(
     def around() -> tuple[Any, Any, tuple[int, str]]:
         return neighbours(reader, record), deliveries_of(reader, record), reader.head()
 
-    near, deliveries, head = await run_in_threadpool(around)
+    near, deliveries, head = await from_log(around)
     catalog = console_of(request).catalog
     return page(
         request,

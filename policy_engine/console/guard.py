@@ -8,15 +8,23 @@ answers a page that says why (401: sign in; 403: this key's role may not). Forms
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from policy_engine.access import Principal, Role
 from policy_engine.api.service import service_of
 from policy_engine.console.config import ConsoleConfig
 from policy_engine.console.sessions import SESSION_COOKIE, Session
+from policy_engine.errors import AuditError
+from policy_engine.logs import get_logger
+
+log = get_logger("policy_engine.console")
+T = TypeVar("T")
 
 #: The roles the console admits.
 CONSOLE_ROLES: tuple[Role, ...] = ("auditor", "admin")
@@ -125,3 +133,17 @@ async def checked_form(request: Request, user: Viewer) -> dict[str, str]:
             " wrong). Reload the page and send it again.",
         )
     return form
+
+
+async def from_log(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)`` in a worker thread (it reads the log); a log that
+    cannot be read, or holds a record that is not one, gets a page saying so (503)."""
+    try:
+        return await run_in_threadpool(function, *args, **kwargs)
+    except AuditError as exc:
+        log.error("console_read_failed", error=str(exc))
+        raise ConsoleDenied(
+            503,
+            "The log cannot be read",
+            f"{exc}. The chain page's verification names what is wrong with the log.",
+        ) from None

@@ -98,3 +98,8 @@ def days_ago(days: int) -> str:
     """The log's time text of midnight UTC ``days`` days ago (a default period's start)."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return utc_text(today - timedelta(days=days))
+
+
+def minutes_ago(days: int) -> str:
+    """``days`` days before now, to the minute, as a period's ``since`` (``…T10:04Z``)."""
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%MZ")

@@ -59,7 +59,8 @@ def _forget(response: Response, request: Request, name: str) -> None:
 def sign_in_page(
     request: Request, *, status: int = 200, message: str = "", next_path: str = "/ui"
 ) -> Response:
-    """The sign-in form with a fresh nonce (its cookie set on the answer)."""
+    """The sign-in form, bound to the nonce of the browser's sign-in cookie (a new one
+    when it has none valid, set on the answer)."""
     console = console_of(request)
     token = request.cookies.get(SIGN_IN_COOKIE, "")
     nonce = console.sessions.read_nonce(token) if token else None

@@ -11,7 +11,6 @@ import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from policy_engine.api.service import service_of
@@ -27,7 +26,7 @@ from policy_engine.catalog import Catalog
 from policy_engine.console import charts
 from policy_engine.console.config import Candidate
 from policy_engine.console.decision_routes import period_links
-from policy_engine.console.guard import Viewer, checked_form, console_of, viewer
+from policy_engine.console.guard import Viewer, checked_form, console_of, from_log, viewer
 from policy_engine.console.overview import SEGMENTS
 from policy_engine.console.pages import days_ago, page
 from policy_engine.console.query import period_query
@@ -61,7 +60,7 @@ def _chain_state(reader: AuditReader) -> dict[str, Any]:
 
 @router.get("/chain")
 async def chain_page(request: Request, user: SignedIn) -> Response:
-    state = await run_in_threadpool(_chain_state, service_of(request).reader)
+    state = await from_log(_chain_state, service_of(request).reader)
     context = {"title": "Chain", "viewer": user, **state, "report": None, "busy": None}
     return page(request, "chain.html", context)
 
@@ -76,7 +75,7 @@ async def chain_verify(request: Request, user: SignedIn) -> Response:
         context["busy"] = BUSY.format("verification")
     else:
         try:
-            context["report"] = await run_in_threadpool(verify_store, reader, keys)
+            context["report"] = await from_log(verify_store, reader, keys)
         finally:
             _VERIFYING.release()
         report = context["report"]
@@ -87,7 +86,7 @@ async def chain_verify(request: Request, user: SignedIn) -> Response:
             records=report.count,
             problem=report.problem,
         )
-    context.update(await run_in_threadpool(_chain_state, reader))
+    context.update(await from_log(_chain_state, reader))
     return page(request, "chain.html", context, status=200 if context["busy"] is None else 409)
 
 
@@ -145,7 +144,7 @@ async def replay_run(request: Request, user: SignedIn) -> Response:
         context["error"] = BUSY.format("replay")
         return page(request, "replay.html", context, status=409)
     try:
-        report = await run_in_threadpool(
+        report = await from_log(
             run_replay, service_of(request).reader, console.catalog, candidate, query.filters
         )
     except PolicyEngineError as exc:
@@ -189,7 +188,7 @@ async def savings_page(request: Request, user: SignedIn) -> Response:
     }
     if not query.ok:
         return page(request, "savings.html", context, status=400)
-    report = await run_in_threadpool(
+    report = await from_log(
         savings_from_log, service_of(request).reader, console.catalog, query.filters, baseline
     )
     context.update(

@@ -307,6 +307,15 @@ def test_verify_on_demand_names_the_first_bad_record(server: Server, auditor: ht
         broken = auditor.post("/ui/chain", data={"csrf": token})
         assert "FAILED at sequence 5: edited" in broken.text
         assert "First bad record</dt><dd>sequence 5</dd>" in broken.text
+        db.execute("UPDATE decisions SET record = '{\"not\": 1}' WHERE sequence = 5")
+        db.commit()
+        unreadable = auditor.get("/ui/decisions")
+        assert unreadable.status_code == 503
+        assert "record 5 cannot be read as a decision record" in unreadable.text
+        assert (
+            "FAILED at sequence 5: unreadable"
+            in auditor.post("/ui/chain", data={"csrf": token}).text
+        )
     finally:
         db.execute("UPDATE decisions SET record = ? WHERE sequence = 5", (original,))
         db.commit()
