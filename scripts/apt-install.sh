@@ -5,7 +5,11 @@
 set -euo pipefail
 who="$1"
 shift
-echo "$who: installing the Debian package(s) $*" >&2
+packages=()
+for argument in "$@"; do
+    [[ "$argument" == -* ]] || packages+=("$argument")
+done
+echo "$who: installing the Debian package(s) ${packages[*]}" >&2
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
     SUDO="sudo"
