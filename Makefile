@@ -23,6 +23,8 @@ serve: $(STAMP)
 
 test: $(STAMP) policy-check
 	./scripts/ensure-postgres.sh
+	./scripts/ensure-chromium.sh
+	./scripts/ensure-axe.sh
 	$(BIN)/ruff check policy_engine tests bench
 	$(BIN)/ruff format --check policy_engine tests bench
 	$(BIN)/mypy

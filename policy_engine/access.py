@@ -134,6 +134,16 @@ class KeyRing:
             return None
         return found
 
+    def principal(self, key_id: str) -> Principal | None:
+        """The principal of the usable key whose id is ``key_id`` (None if it is unknown
+        or revoked): for sessions that hold a key's id, never the key."""
+        stored, revoked = self._refresh()
+        for table in (self._by_digest, stored):
+            for digest, principal in table.items():
+                if principal.key_id == key_id and digest not in revoked:
+                    return principal
+        return None
+
     def roles(self) -> set[Role]:
         """The roles that at least one usable key has."""
         stored, revoked = self._refresh()

@@ -185,8 +185,9 @@ def build_reloader(
 
 def build_service(settings: Settings, keyring: KeyRing) -> FastAPI:
     """The HTTP service on ``settings``: the engine with the service's metrics as its
-    observer, hot reload, the audit log's reader, and the keys in ``keyring``."""
+    observer, hot reload, the audit log's reader, the keys in ``keyring`` and the console."""
     from policy_engine.api.app import Service, create_app
+    from policy_engine.console.config import build_console
     from policy_engine.metrics import Metrics
 
     settings = settings.resolved()
@@ -204,5 +205,6 @@ def build_service(settings: Settings, keyring: KeyRing) -> FastAPI:
             reloader=build_reloader(parts.policies, parts.catalog, settings),
             shadow=parts.shadow,
             max_body_bytes=settings.max_body_bytes,
+            console=build_console(settings, parts.catalog),
         )
     )

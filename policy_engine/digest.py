@@ -34,30 +34,31 @@ class Digester:
         return "Digester(key=<hidden>)"
 
 
-def load_or_create_key(path: Path) -> bytes:
-    """Read the hex key in ``path``; create it (mode 0600) with a random key if missing."""
+def load_or_create_key(path: Path, setting: str = "PE_HMAC_KEY_FILE") -> bytes:
+    """Read the hex key in ``path``; create it (mode 0600) with a random key if missing.
+    Errors name ``setting``, the setting that gave the path."""
     try:
-        return _read_key(path)
+        return _read_key(path, setting)
     except FileNotFoundError:
         pass
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process created it first
-        return _read_key(path)
+        return _read_key(path, setting)
     except OSError as exc:
-        raise ConfigError(f"PE_HMAC_KEY_FILE={path}: cannot create key ({exc.strerror})") from None
+        raise ConfigError(f"{setting}={path}: cannot create key ({exc.strerror})") from None
     with os.fdopen(fd, "w") as handle:
         handle.write(secrets.token_hex(KEY_BYTES) + "\n")
-    return _read_key(path)
+    return _read_key(path, setting)
 
 
-def _read_key(path: Path) -> bytes:
+def _read_key(path: Path, setting: str) -> bytes:
     text = path.read_text(encoding="ascii", errors="replace").strip()
     try:
         key = bytes.fromhex(text)
     except ValueError:
-        raise ConfigError(f"PE_HMAC_KEY_FILE={path}: the key file must hold hex digits") from None
+        raise ConfigError(f"{setting}={path}: the key file must hold hex digits") from None
     if len(key) < 16:
-        raise ConfigError(f"PE_HMAC_KEY_FILE={path}: the key must be at least 16 bytes")
+        raise ConfigError(f"{setting}={path}: the key must be at least 16 bytes")
     return key

@@ -90,6 +90,14 @@ class Settings(BaseSettings):
     #: Detection: skip the NER stage (spaCy) when the pattern stage's findings already force
     #: on_prem_only; the decision records the skipped stage and why (``detection``).
     skip_ner: bool = True
+    #: Console (``/ui``): the key that signs its session cookies; created (0600) on first
+    #: start when missing.
+    console_session_key_file: Path = Path("var/console-session.key")
+    #: How long a console sign-in lasts, in minutes.
+    console_session_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+    #: Candidate policy directories the console's replay page offers, comma-separated
+    #: (people pick one by name; nobody types a path into the page).
+    console_replay_dirs: str = ""
 
     @field_validator("compiled_cache_dir", mode="before")
     @classmethod
@@ -137,7 +145,7 @@ class Settings(BaseSettings):
         A relative ``policies_dir``, ``detectors_dir`` or ``catalog`` is looked up in the
         working directory first, then in the source tree (the shipped defaults).
         """
-        updates = {
+        updates: dict[str, Path | str] = {
             "policies_dir": _find("PE_POLICIES_DIR", self.policies_dir, want_dir=True),
             "detectors_dir": _find("PE_DETECTORS_DIR", self.detectors_dir, want_dir=True),
             "catalog": _find("PE_CATALOG", self.catalog, want_dir=False),
@@ -146,7 +154,18 @@ class Settings(BaseSettings):
             updates["shadow_policies_dir"] = _find(
                 "PE_SHADOW_POLICIES_DIR", self.shadow_policies_dir, want_dir=True
             )
+        if self.console_replay_dirs.strip():
+            updates["console_replay_dirs"] = ",".join(
+                str(_find("PE_CONSOLE_REPLAY_DIRS", Path(part.strip()), want_dir=True))
+                for part in self.console_replay_dirs.split(",")
+                if part.strip()
+            )
         return self.model_copy(update=updates)
+
+    @property
+    def console_replay_paths(self) -> list[Path]:
+        """The directories of ``console_replay_dirs`` (after :meth:`resolved`: absolute)."""
+        return [Path(p.strip()) for p in self.console_replay_dirs.split(",") if p.strip()]
 
 
 def _find(setting: str, path: Path, *, want_dir: bool) -> Path:

@@ -5,14 +5,7 @@ set -euo pipefail
 if compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null; then
     exit 0
 fi
-echo "ensure-postgres: installing the Debian package 'postgresql'" >&2
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    SUDO="sudo"
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq postgresql > /dev/null
+"$(dirname "$0")/apt-install.sh" ensure-postgres postgresql
 compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null || {
     echo "ensure-postgres: initdb still missing after installing postgresql" >&2
     exit 1

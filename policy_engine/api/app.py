@@ -5,7 +5,8 @@ composition root (:func:`policy_engine.bootstrap.build_service`).
 * auditors: ``GET /audit/decisions…`` (:mod:`.audit_routes`);
 * security teams and administrators: ``/policies…`` (:mod:`.policies`), ``/keys…``
   (:mod:`.keys_routes`);
-* operators: ``/healthz``, ``/readyz``, ``/metrics`` (:mod:`.ops`).
+* operators: ``/healthz``, ``/readyz``, ``/metrics`` (:mod:`.ops`);
+* people auditing in a browser: the console at ``/ui`` (:mod:`policy_engine.console`).
 
 Errors are answered in one shape from one table (:mod:`.errors`).
 """
@@ -26,6 +27,7 @@ from policy_engine.api.ops import router as ops_router
 from policy_engine.api.policies import router as policies_router
 from policy_engine.api.request_context import RequestContextMiddleware
 from policy_engine.api.service import Service
+from policy_engine.console import install_console
 from policy_engine.logs import get_logger
 from policy_engine.version import __version__
 
@@ -56,6 +58,7 @@ def create_app(service: Service) -> FastAPI:
     app.state.service = service
     for router in (decide_router, audit_router, policies_router, keys_router, ops_router):
         app.include_router(router)
+    install_console(app)
     install_request_schemas(app)
     app.add_middleware(RequestContextMiddleware)
     metrics = service.metrics

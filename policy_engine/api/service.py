@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 
@@ -14,12 +15,15 @@ from policy_engine.policy.reloader import PolicyReloader
 from policy_engine.policy.shadow import ShadowEvaluator
 from policy_engine.ports import AuditReader
 
+if TYPE_CHECKING:
+    from policy_engine.console.config import ConsoleConfig
+
 
 @dataclass(frozen=True)
 class Service:
     """The engine (gateways' routes), the audit log's reader (auditors' routes), the keys,
-    the metrics, hot reload (None: ``POST /policies/reload`` answers 409) and the shadow
-    policy set (None: off)."""
+    the metrics, hot reload (None: ``POST /policies/reload`` answers 409), the shadow
+    policy set (None: off) and the console's parts (None: ``/ui`` says it is off)."""
 
     engine: Engine
     reader: AuditReader
@@ -28,6 +32,7 @@ class Service:
     reloader: PolicyReloader | None = None
     shadow: ShadowEvaluator | None = None
     max_body_bytes: int = 1024 * 1024
+    console: ConsoleConfig | None = None
 
 
 def service_of(connection: HTTPConnection) -> Service:
