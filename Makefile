@@ -36,7 +36,7 @@ opa:
 policy-check: $(STAMP) opa
 	$(OPA) check --strict --ignore '*.yaml' policies
 	$(OPA) fmt --list --fail policies
-	$(OPA) test --ignore '*.yaml' policies
+	$(OPA) test --var-values --ignore '*.yaml' policies
 	@if [ -x $(REGAL) ]; then $(REGAL) lint policies; \
 	else echo "policy-check: no $(REGAL) (see scripts/ensure-opa.sh); regal lint skipped"; fi
 	$(BIN)/policy-engine lint policies

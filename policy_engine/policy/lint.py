@@ -11,6 +11,7 @@ that leaves no catalog endpoint, a policy without tests.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -76,7 +77,8 @@ def _lint_rego_entities(
         Problem(
             "warning",
             where,
-            f'"{name}" looks like an entity type, but no loaded detector reports it',
+            f'"{name}" looks like an entity type, but no loaded detector reports it'
+            + _did_you_mean(name, entity_categories),
         )
         for name in unknown
     ]
@@ -111,7 +113,8 @@ def _lint_entities(
                 Problem(
                     "warning",
                     at,
-                    f"entity type {entity_type} is not reported by any loaded detector",
+                    f"entity type {entity_type} is not reported by any loaded detector"
+                    + _did_you_mean(entity_type, entity_categories),
                 )
             )
         elif wanted and not known & wanted:
@@ -124,6 +127,13 @@ def _lint_entities(
                 )
             )
     return problems
+
+
+def _did_you_mean(name: str, known: Mapping[str, set[str]]) -> str:
+    close = [k for k in sorted(known) if k.startswith(f"{name}_") or k.endswith(f"_{name}")]
+    close += difflib.get_close_matches(name, sorted(known), n=2, cutoff=0.75)
+    close = list(dict.fromkeys(close))[:3]
+    return f" (did you mean {' or '.join(close)}?)" if close else ""
 
 
 def _lint_endpoints(at: str, rule: YamlRule, endpoints: list[dict[str, Any]]) -> list[Problem]:
@@ -193,21 +203,42 @@ def _unreachable_segments(policy_set: PolicySet, catalog: Catalog) -> list[Probl
         )
     except PolicyEngineError as exc:
         return [Problem("error", str(policy_set.directory), str(exc))]
-    always_excluded = {x.endpoint for x in result.excluded}
+    excluded_by: dict[str, list[str]] = {}
+    for exclusion in result.excluded:
+        excluded_by.setdefault(exclusion.endpoint, []).append(exclusion.rule)
     problems = []
     for segment in Segment:
-        serving = [
-            e.id
-            for e in catalog.endpoints
-            if segment.admits(e.deployment) and e.id not in always_excluded
-        ]
-        if not serving:
+        admitted = [e.id for e in catalog.endpoints if segment.admits(e.deployment)]
+        if not admitted:
             problems.append(
                 Problem(
                     "warning",
                     str(policy_set.directory),
-                    f"segment {segment.value} is unreachable in practice: every catalog endpoint"
-                    " it admits is excluded even when nothing is found",
+                    f"segment {segment.value} is unreachable: the catalog has no endpoint it"
+                    " admits",
                 )
             )
+            continue
+        if any(e not in excluded_by for e in admitted):
+            continue
+        rules = sorted({rule for e in admitted for rule in excluded_by[e]})
+        files = sorted({f for f in (_file_of(policy_set, rule) for rule in rules) if f})
+        which = "; ".join(f"{e} by {', '.join(sorted(set(excluded_by[e])))}" for e in admitted)
+        problems.append(
+            Problem(
+                "warning",
+                files[0] if len(files) == 1 else str(policy_set.directory),
+                f"segment {segment.value} is unreachable in practice: every catalog endpoint"
+                f" it admits is excluded even when nothing is found, by rule"
+                f"{'s' if len(rules) > 1 else ''} {', '.join(rules)} ({which})",
+            )
+        )
     return problems
+
+
+def _file_of(policy_set: PolicySet, rule: str) -> str | None:
+    """The module (or YAML policy) that names ``rule`` in a string literal."""
+    for name, source in sorted(policy_set.modules.items()):
+        if f'"{rule}"' in source:
+            return str(policy_set.path_of(name))
+    return None
