@@ -11,8 +11,6 @@ that leaves no catalog endpoint, a policy without tests.
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -22,6 +20,7 @@ from policy_engine.catalog import Catalog
 from policy_engine.errors import PolicyEngineError
 from policy_engine.models import RequestContext, Segment
 from policy_engine.policy.embedded import EmbeddedEvaluator
+from policy_engine.policy.entity_uses import did_you_mean, rego_uses
 from policy_engine.policy.hazards import find_hazards
 from policy_engine.policy.loader import PolicySet, load_policy_set
 from policy_engine.policy.yaml_load import is_case_file, parse_policy
@@ -50,9 +49,7 @@ def lint_directory(
     problems: list[Problem] = []
     for name, found in sorted(find_hazards(policy_set.modules).items()):
         problems += [Problem("error", str(directory / name), p) for p in found]
-    for name, source in sorted(policy_set.modules.items()):
-        if name not in policy_set.yaml_policies:
-            problems += _lint_rego_entities(str(directory / name), source, entity_categories)
+    problems += _lint_rego_entities(policy_set, entity_categories)
     for relative in sorted(policy_set.yaml_policies):
         path = directory / relative
         policy = parse_policy(path, path.read_text(encoding="utf-8"))
@@ -63,24 +60,20 @@ def lint_directory(
     return problems
 
 
-#: A Rego string literal that looks like an entity type: UPPER_SNAKE with an underscore, or
-#: at least five letters (short ones such as "EU" or "CN" are more often jurisdictions).
-_ENTITY_LITERAL = re.compile(r'"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][A-Z0-9]{4,})"')
-
-
 def _lint_rego_entities(
-    where: str, source: str, entity_categories: Mapping[str, set[str]]
+    policy_set: PolicySet, entity_categories: Mapping[str, set[str]]
 ) -> list[Problem]:
-    code = "\n".join(line.split("#", 1)[0] for line in source.splitlines())
-    unknown = sorted(set(_ENTITY_LITERAL.findall(code)) - set(entity_categories))
     return [
         Problem(
             "warning",
-            where,
-            f'"{name}" looks like an entity type, but no loaded detector reports it'
-            + _did_you_mean(name, entity_categories),
+            str(policy_set.directory / name),
+            f'"{use.entity_type}" looks like an entity type, but no loaded detector reports it'
+            + did_you_mean(use.entity_type, entity_categories),
         )
-        for name in unknown
+        for name in sorted(policy_set.modules)
+        if name not in policy_set.yaml_policies
+        for use in rego_uses(str(policy_set.directory / name), policy_set.modules[name])
+        if use.entity_type not in entity_categories
     ]
 
 
@@ -114,7 +107,7 @@ def _lint_entities(
                     "warning",
                     at,
                     f"entity type {entity_type} is not reported by any loaded detector"
-                    + _did_you_mean(entity_type, entity_categories),
+                    + did_you_mean(entity_type, entity_categories),
                 )
             )
         elif wanted and not known & wanted:
@@ -127,13 +120,6 @@ def _lint_entities(
                 )
             )
     return problems
-
-
-def _did_you_mean(name: str, known: Mapping[str, set[str]]) -> str:
-    close = [k for k in sorted(known) if k.startswith(f"{name}_") or k.endswith(f"_{name}")]
-    close += difflib.get_close_matches(name, sorted(known), n=2, cutoff=0.75)
-    close = list(dict.fromkeys(close))[:3]
-    return f" (did you mean {' or '.join(close)}?)" if close else ""
 
 
 def _lint_endpoints(at: str, rule: YamlRule, endpoints: list[dict[str, Any]]) -> list[Problem]:
