@@ -39,7 +39,7 @@ policy-check: $(STAMP) opa
 	$(OPA) test --var-values --ignore '*.yaml' policies
 	@if [ -x $(REGAL) ]; then $(REGAL) lint policies; \
 	else echo "policy-check: no $(REGAL) (see scripts/ensure-opa.sh); regal lint skipped"; fi
-	$(BIN)/policy-engine lint policies
+	$(BIN)/policy-engine lint --strict policies
 
 lint: $(STAMP)
 	$(BIN)/ruff check policy_engine tests bench
