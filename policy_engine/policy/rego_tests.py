@@ -133,11 +133,16 @@ def run_tests(
     }
     with tempfile.TemporaryDirectory(prefix="rego-tests-") as scratch:
         runner = _ChildRunner(policy_set, test_modules, Path(scratch), timeout)
-        without_data = runner.start_without_data(runnable) if check_data else None
-        results.update({r.name: r for r in runner.run(runnable)})
-        results.update(runner.explain(runnable, results))
-        if without_data is not None:
-            results.update(runner.data_warnings(without_data, runnable, results))
+        without_data = runner.start_without_data(runnable) if check_data and runnable else None
+        try:
+            results.update({r.name: r for r in runner.run(runnable)})
+            results.update(runner.explain(runnable, results))
+            if without_data is not None:
+                results.update(runner.data_warnings(without_data, runnable, results))
+        finally:
+            if without_data is not None and without_data[0].poll() is None:
+                without_data[0].kill()
+                without_data[0].communicate()
     return [results[test.name] for test in selected]
 
 

@@ -20,6 +20,7 @@ from tests.e2e.test_policy_admin_http import (
     policy_copy,
     revision,
     serve,
+    wait_for,
 )
 
 pytestmark = pytest.mark.slow
@@ -145,3 +146,29 @@ def test_a_refused_shadow_shows_why_and_a_reload_retries_it(tmp_path: Path) -> N
     assert listing["backend"] == "embedded"
     assert listing["shadow_revision"] == body["revision"]
     assert again.json()["shadow"] == "unchanged"
+
+
+def test_watching_retries_the_shadow_candidate_when_its_directory_changes(tmp_path: Path) -> None:
+    active = policy_copy(tmp_path / "active")
+    candidate = policy_copy(tmp_path / "candidate")
+    add_support_rule(candidate)
+    (candidate / "failing_test.rego").write_text(FAILING_TEST)
+    server = serve(
+        tmp_path,
+        active,
+        PE_SHADOW_POLICIES_DIR=str(candidate),
+        PE_POLICIES_WATCH="true",
+        PE_POLICIES_WATCH_INTERVAL="0.5",
+    )
+
+    def shadow() -> dict[str, object]:
+        answer = httpx.get(f"{server.url}/policies/shadow", headers=auth(ADMIN), timeout=10)
+        return dict(answer.json())
+
+    try:
+        assert shadow()["enabled"] is False
+        (candidate / "failing_test.rego").unlink()  # only the candidate's directory changes
+        wait_for(lambda: shadow()["enabled"] is True)
+        assert shadow()["refused"] is None
+    finally:
+        server.stop()
