@@ -147,6 +147,7 @@ def build_engine(
         digester=Digester(load_or_create_key(settings.hmac_key_file)),
         limits=settings.request_limits,
         scan_deadline_seconds=settings.scan_deadline_seconds,
+        scan_seconds_per_100k=settings.scan_deadline_seconds_per_100k,
         scan_workers=settings.scan_workers,
         observer=observer,
         shadow=parts.shadow,

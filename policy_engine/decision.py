@@ -9,6 +9,7 @@ functions, so that a replayed or tested input is exactly the one the engine buil
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from policy_engine.catalog import DEFAULT_OUTPUT_TOKENS, Catalog, estimate_tokens
@@ -20,6 +21,7 @@ from policy_engine.models import (
     RequestContext,
     ScanUnit,
     Segment,
+    Unscanned,
 )
 
 #: Rule ids of the reasons a decision that failed closed carries.
@@ -33,15 +35,20 @@ PROBE_COUNT = 1_000_000_000
 
 
 def build_policy_input(
-    context: RequestContext, findings: list[Finding], characters: int
+    context: RequestContext,
+    findings: list[Finding],
+    characters: int,
+    unscanned: Sequence[Unscanned] = (),
 ) -> dict[str, Any]:
-    """The document a policy sees as ``input`` (ARCHITECTURE.md, policy contract)."""
+    """The document a policy sees as ``input`` (ARCHITECTURE.md, policy contract), with
+    ``unscanned``: what the request carries that could not be scanned (images, audio ...)."""
     return {
         "context": context.model_dump(exclude_none=True),
         "findings": [finding.policy_view() for finding in findings],
         "entity_types": sorted({finding.type for finding in findings}),
         "categories": sorted({finding.category for finding in findings}),
         "content": {"characters": characters, "estimated_tokens": estimate_tokens(characters)},
+        "unscanned": [item.model_dump(exclude_none=True) for item in unscanned],
     }
 
 
@@ -68,6 +75,7 @@ def with_possible_findings(
             detector="probe",
             message=unit.message,
             part=unit.part,
+            path=unit.path,
         ).policy_view()
         for unit in units
         for entity_type in entity_types
@@ -107,7 +115,8 @@ def rank_endpoints(
     *,
     policy_failed: bool = False,
 ) -> tuple[list[str], list[ExcludedEndpoint]]:
-    """Allowed endpoint ids, cheapest first, and every other endpoint with its reasons."""
+    """Allowed endpoint ids, cheapest first, and every other endpoint with its reasons; a
+    requested endpoint the catalog does not know is among the excluded, with the known ones."""
     input_tokens = estimate_tokens(characters)
     output_tokens = (
         context.max_output_tokens
@@ -138,4 +147,10 @@ def rank_endpoints(
         else:
             allowed.append((endpoint.estimated_cost(input_tokens, output_tokens), endpoint.id))
     allowed.sort()
+    requested = context.requested_endpoint
+    if requested is not None and catalog.by_id(requested) is None:
+        known = ", ".join(endpoint.id for endpoint in catalog.endpoints)
+        excluded.append(
+            ExcludedEndpoint(id=requested, reasons=[f"not in the catalog; known: {known}"])
+        )
     return [endpoint_id for _, endpoint_id in allowed], excluded

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -33,12 +32,12 @@ from policy_engine.decision import (
 )
 from policy_engine.digest import Digester
 from policy_engine.errors import AuditError, ConfigError, DecisionNotRecorded, ScanTimeout
+from policy_engine.findings import aggregate
 from policy_engine.intake import RequestLimits, parse_request
 from policy_engine.logs import get_logger
 from policy_engine.models import (
     DecideRequest,
     Decision,
-    DetectedSpan,
     DetectionReport,
     ExcludedEndpoint,
     Finding,
@@ -63,8 +62,10 @@ from policy_engine.version import __version__
 
 log = get_logger("policy_engine.engine")
 
-#: Default per-request detection deadline (``PE_SCAN_DEADLINE_SECONDS``).
+#: Default per-request detection deadline (``PE_SCAN_DEADLINE_SECONDS``), and what it
+#: grows by per 100,000 characters (``PE_SCAN_DEADLINE_SECONDS_PER_100K``).
 DEFAULT_SCAN_DEADLINE_SECONDS = 2.0
+DEFAULT_SCAN_SECONDS_PER_100K = 5.0
 
 
 class ActiveEvaluator:
@@ -146,6 +147,7 @@ class Engine:
         digester: Digester,
         limits: RequestLimits | None = None,
         scan_deadline_seconds: float = DEFAULT_SCAN_DEADLINE_SECONDS,
+        scan_seconds_per_100k: float = DEFAULT_SCAN_SECONDS_PER_100K,
         scan_workers: int = 4,
         observer: DecisionObserver | None = None,
         shadow: ShadowPolicy | None = None,
@@ -161,7 +163,10 @@ class Engine:
         self.digester = digester
         self.limits = limits if limits is not None else RequestLimits()
         self.scanner = DeadlineScanner(
-            detector, deadline_seconds=scan_deadline_seconds, workers=scan_workers
+            detector,
+            deadline_seconds=scan_deadline_seconds,
+            workers=scan_workers,
+            seconds_per_100k=scan_seconds_per_100k,
         )
         self.observer: DecisionObserver = observer if observer is not None else NullObserver()
         #: Shadow mode: a candidate policy set evaluated beside the active one; what it
@@ -254,8 +259,9 @@ class Engine:
         """Scan stage by stage (cheapest first), evaluating after each, until a later stage
         could not change the answer (:meth:`_why_skip`)."""
         characters = sum(len(unit.text) for unit in units)
+        unscanned = req.unscanned()
         out = Evaluated(detection_seconds=time.perf_counter() - started)
-        deadline = self.scanner.deadline()
+        deadline = self.scanner.deadline(characters)
         stages = self.scanner.stages or (None,)
         detected: Scanned = []
         stages_run: list[str] = []
@@ -272,7 +278,7 @@ class Engine:
             if stage is not None:
                 stages_run.append(stage)
             out.findings, out.sources = aggregate(detected)
-            out.policy_input = build_policy_input(req.context, out.findings, characters)
+            out.policy_input = build_policy_input(req.context, out.findings, characters, unscanned)
             out.detection_seconds += time.perf_counter() - stage_started
             out.result, out.policy_failed = self._evaluate(
                 evaluator, out.policy_input, out.failures
@@ -293,7 +299,7 @@ class Engine:
         try:
             return self.scanner.scan(units, stage=stage, earlier=earlier, deadline=deadline)
         except ScanTimeout as exc:  # fail closed; the late result is discarded
-            log.warning("scan_timeout", deadline_seconds=self.scanner.deadline_seconds)
+            log.warning("scan_timeout", deadline_seconds=self.scanner.budget(_characters(units)))
             failures.append(fail_closed(SCAN_TIMEOUT, str(exc)))
         except Exception as exc:  # fail closed on any detector failure
             log.error("detection_failed", error_type=type(exc).__name__, stage=stage)
@@ -405,6 +411,7 @@ class Engine:
             outcome="fail_closed" if evaluated.failures else "decided",
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
             detection=evaluated.report,
+            unscanned=req.unscanned(),
             shadow=(
                 self.shadow(evaluated.policy_input, evaluated.result)
                 if self.shadow is not None
@@ -451,34 +458,5 @@ class Engine:
         return AuditedContext(**audited)
 
 
-def aggregate(detected: Scanned) -> tuple[list[Finding], list[ScanUnit]]:
-    """Group spans by (scanned text, detector, type, encoding) into findings, each with
-    the text it was found in.
-
-    A finding from an encoded payload (``encoded`` set) spans the whole encoded run.
-    """
-    findings: list[Finding] = []
-    sources: list[ScanUnit] = []
-    for unit, spans in detected:
-        groups: dict[tuple[str, str, str, str], list[DetectedSpan]] = defaultdict(list)
-        for span in spans:
-            groups[(span.type, span.detector, span.category, span.encoded or "")].append(span)
-        for (entity_type, detector, category, encoded), group in sorted(groups.items()):
-            group.sort(key=lambda s: (s.start, s.end))
-            findings.append(
-                # Every field is built here from validated spans (a count of at least
-                # one, scores in [0, 1]): no second validation on the hot path.
-                Finding.model_construct(
-                    type=entity_type,
-                    category=category,
-                    count=len(group),
-                    max_score=round(max(s.score for s in group), 4),
-                    spans=[(s.start, s.end) for s in group],
-                    detector=detector,
-                    message=unit.message,
-                    part=unit.part,
-                    encoded=encoded or None,
-                )
-            )
-            sources.append(unit)
-    return findings, sources
+def _characters(units: list[ScanUnit]) -> int:
+    return sum(len(unit.text) for unit in units)

@@ -55,8 +55,10 @@ class DecisionNotRecorded(AuditError):
 class AccessError(PolicyEngineError):
     """The caller may not do this: ``status`` is 401 (who are you?) or 403 (not allowed)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(
+        self, status: int, code: str, message: str, details: list[dict[str, str]] | None = None
+    ) -> None:
+        super().__init__(message, details)
         self.status = status
         self.code = code
 
@@ -77,7 +79,9 @@ class LimitExceeded(RequestError):
     """The request breaks a shape limit: ``status`` 400 (nesting), 413 (size) or 422
     (an unknown field in strict mode), ``code`` naming the limit."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(
+        self, status: int, code: str, message: str, details: list[dict[str, str]] | None = None
+    ) -> None:
+        super().__init__(message, details)
         self.status = status
         self.code = code

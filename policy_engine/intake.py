@@ -9,10 +9,12 @@ exceeded, never a value:
 
 * nesting deeper than ``max_nesting_depth`` → 400 ``nesting_too_deep``;
 * more than ``max_messages`` chat messages → 413 ``too_many_messages``;
-* ``content``, or the texts of one message (:func:`~policy_engine.models.message_texts`,
+* ``content``, or the texts of one message (:func:`~policy_engine.chat.read_message`,
   exactly what is scanned), longer than ``max_message_chars`` → 413 ``content_too_long``;
-* in strict mode, a field a chat message, content part or tool call does not define →
-  422 ``unknown_field`` (the request and its context reject unknown fields always).
+* in strict mode, a field the OpenAI and Anthropic chat formats do not define
+  (:data:`~policy_engine.chat.MESSAGE_FIELDS`, :data:`~policy_engine.chat.PART_FIELDS`),
+  or a part of a type they do not define → 422 ``unknown_field``, with ``details`` naming
+  each (the request and its context reject unknown fields always).
 
 An invalid request raises :class:`~policy_engine.errors.RequestError` with the fields at
 fault (:mod:`policy_engine.validation`).
@@ -24,17 +26,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from policy_engine.chat import read_message, unknown_fields
 from policy_engine.errors import LimitExceeded, RequestError
-from policy_engine.models import (
-    ContentPart,
-    DecideRequest,
-    Message,
-    ToolCall,
-    ToolCallFunction,
-    message_texts,
-)
+from policy_engine.models import DecideRequest
 from policy_engine.validation import describe_validation_error, validation_details
 
 __all__ = ["LimitExceeded", "RequestLimits", "check_limits", "nesting_depth", "parse_request"]
@@ -120,7 +116,7 @@ def check_limits(body: Mapping[str, Any], limits: RequestLimits) -> None:
     for index, message in enumerate(messages):
         if not isinstance(message, Mapping):
             continue
-        characters = sum(len(text) for _, text in message_texts(message))
+        characters = read_message(message).characters()
         if characters > limits.max_message_chars:
             raise LimitExceeded(
                 413,
@@ -129,28 +125,19 @@ def check_limits(body: Mapping[str, Any], limits: RequestLimits) -> None:
                 f" {limits.max_message_chars}",
             )
         if limits.strict:
-            _check_known_fields(message, Message, f"messages.{index}")
+            _check_known_fields(message, index)
 
 
-def _check_known_fields(item: Mapping[str, Any], model: type[BaseModel], where: str) -> None:
-    unknown = sorted(set(item) - set(model.model_fields))
-    if unknown:
-        raise LimitExceeded(
-            422,
-            "unknown_field",
-            f"{where}: unknown field {unknown[0][:64]!r} (strict mode accepts only"
-            f" {', '.join(sorted(model.model_fields))})",
-        )
-    nested: list[tuple[str, type[BaseModel]]] = [
-        ("content", ContentPart),
-        ("tool_calls", ToolCall),
+def _check_known_fields(message: Mapping[str, Any], index: int) -> None:
+    unknown = unknown_fields(message)
+    if not unknown:
+        return
+    details = [
+        {
+            "field": f"messages.{index}.{path}",
+            "problem": f"unknown field; strict mode accepts only {', '.join(allowed)}",
+        }
+        for path, allowed in unknown
     ]
-    for field, child_model in nested:
-        value = item.get(field)
-        if isinstance(value, list):
-            for index, child in enumerate(value):
-                if isinstance(child, Mapping):
-                    _check_known_fields(child, child_model, f"{where}.{field}.{index}")
-    function = item.get("function")
-    if model is ToolCall and isinstance(function, Mapping):
-        _check_known_fields(function, ToolCallFunction, f"{where}.function")
+    first = details[0]
+    raise LimitExceeded(422, "unknown_field", f"{first['field']}: {first['problem']}", details)

@@ -10,12 +10,20 @@ keyed digests.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
+
+from policy_engine.chat import FieldText, MessageTexts, read_message
 
 
 class Segment(StrEnum):
@@ -63,11 +71,16 @@ class RequestContext(BaseModel):
     purpose: str | None = Field(default=None, max_length=200)
     declared_classification: str | None = Field(default=None, max_length=100)
     requested_endpoint: str | None = Field(default=None, max_length=200)
-    max_output_tokens: int | None = Field(default=None, ge=0, le=10_000_000)
+    #: An integer (``"512"`` is refused, not read as a number).
+    max_output_tokens: int | None = Field(default=None, ge=0, le=10_000_000, strict=True)
 
 
 class ContentPart(BaseModel):
-    """One part of an OpenAI-style message whose content is a list."""
+    """One part of a message whose content is a list: OpenAI's ``text``, ``image_url``,
+    ``input_audio``, ``file``, ``refusal``; Anthropic's ``text``, ``image``, ``document``,
+    ``tool_use``, ``tool_result``, ``thinking``, ``redacted_thinking`` (each with its own
+    fields, see :mod:`policy_engine.chat`). Every string in a part is scanned, or listed
+    as unscanned when it is an image, audio or a file."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -76,6 +89,8 @@ class ContentPart(BaseModel):
 
 
 class ToolCallFunction(BaseModel):
+    """A function call's name and its arguments (a JSON text): the arguments are scanned."""
+
     model_config = ConfigDict(extra="allow")
 
     name: str | None = None
@@ -91,7 +106,9 @@ class ToolCall(BaseModel):
 
 
 class Message(BaseModel):
-    """An OpenAI chat message: system, user, assistant or tool."""
+    """A chat message (OpenAI's format, with Anthropic's content blocks as parts). Every
+    string anywhere in it is scanned (:mod:`policy_engine.chat`); fields it does not
+    declare are scanned too, and refused only in strict mode."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -100,92 +117,27 @@ class Message(BaseModel):
     name: str | None = None
     tool_calls: list[ToolCall] | None = None
     tool_call_id: str | None = None
+    function_call: ToolCallFunction | None = Field(
+        default=None, description="A legacy function call (its arguments are scanned)."
+    )
+    refusal: str | None = None
+    reasoning_content: str | None = Field(
+        default=None, description="A reasoning model's reasoning (DeepSeek's field)."
+    )
 
-    def texts(self) -> list[tuple[int | None, str]]:
-        """Every scannable text of the message (:func:`message_texts`)."""
-        return message_texts(_as_mapping(self) or {})
-
-
-def message_texts(message: Mapping[str, Any]) -> list[tuple[int | None, str]]:
-    """Every scannable text of a chat message, as ``(part index or None, text)``: the one
-    definition of a message's text, for scanning and for the request limits alike
-    (:mod:`policy_engine.intake`). ``message`` is JSON data; its objects may also be the
-    models above (a validated message's parts).
-
-    Plain string content has part ``None``; list content yields the texts of each part
-    with its index (``text``, and a tool result's nested ``content``, a tool use's
-    ``input``, ``arguments``); tool-call arguments follow the content parts, numbered
-    after them, then a legacy ``function_call``'s arguments and a ``refusal``.
-    """
-    out: list[tuple[int | None, str]] = []
-    content = message.get("content")
-    parts_seen = 0
-    if isinstance(content, str):
-        out.append((None, content))
-    elif isinstance(content, list):
-        for index, item in enumerate(content):
-            part = _as_mapping(item)
-            if part is not None:
-                out.extend((index, text) for text in _part_texts(part))
-        parts_seen = len(content)
-    calls = message.get("tool_calls")
-    calls = calls if isinstance(calls, list) else []
-    for offset, item in enumerate(calls):
-        call = _as_mapping(item)
-        function = _as_mapping(call.get("function")) if call is not None else None
-        arguments = function.get("arguments") if function is not None else None
-        if isinstance(arguments, str) and arguments:
-            out.append((parts_seen + offset, arguments))
-    function_call = _as_mapping(message.get("function_call"))
-    more = [
-        _nested_texts(function_call.get("arguments")) if function_call is not None else [],
-        _nested_texts(message.get("refusal")),
-    ]
-    next_part = parts_seen + len(calls)
-    for texts in more:
-        if texts:
-            out.extend((next_part, text) for text in texts)
-            next_part += 1
-    return out
+    def read(self) -> MessageTexts:
+        """Every string of the message (:func:`policy_engine.chat.read_message`)."""
+        return read_message(self.model_dump(exclude_unset=True))
 
 
-def _as_mapping(value: Any) -> Mapping[str, Any] | None:
-    """A JSON object's members: a dict as it is, a model's fields and extra fields."""
-    if type(value) is dict:
-        return value
-    if value is None or type(value) in (str, list, int, float, bool):
-        return None
-    if isinstance(value, BaseModel):
-        return {**value.__dict__, **(value.__pydantic_extra__ or {})}
-    return value if isinstance(value, Mapping) else None
+class Unscanned(BaseModel):
+    """Content a request carries that cannot be scanned (an image, audio, a file, a document
+    sent as data, a signature): its kind and where it is. Policies see these as
+    ``input.unscanned``."""
 
-
-#: Fields of a content part (besides ``text``) whose values are content to scan.
-_CONTENT_PART_FIELDS = ("content", "input", "arguments")
-
-
-def _part_texts(part: Mapping[str, Any]) -> list[str]:
-    """A content part's text and the content in its other fields (tool results, tool input)."""
-    text = part.get("text")
-    out = [text] if isinstance(text, str) and text else []
-    for key in _CONTENT_PART_FIELDS:
-        out.extend(_nested_texts(part.get(key)))
-    return out
-
-
-def _nested_texts(value: Any) -> list[str]:
-    """Texts inside a part's field: a string, parts with ``text``/``content``, or JSON."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value] if value else []
-    if isinstance(value, list):
-        return [text for item in value for text in _nested_texts(item)]
-    if isinstance(value, dict):
-        if "text" in value or "content" in value:
-            return [text for key in ("text", "content") for text in _nested_texts(value.get(key))]
-        return [json.dumps(value, ensure_ascii=False, sort_keys=True)]
-    return []
+    kind: str
+    message: int | None = None
+    path: str
 
 
 class DecideRequest(BaseModel):
@@ -196,6 +148,8 @@ class DecideRequest(BaseModel):
     content: str | None = None
     messages: list[Message] | None = None
     context: RequestContext = Field(default_factory=RequestContext)
+    #: What each message gives to scan, read once from the JSON it was validated from.
+    _reads: list[MessageTexts] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> DecideRequest:
@@ -205,30 +159,66 @@ class DecideRequest(BaseModel):
             raise ValueError("give either 'content' or 'messages', not both")
         if self.content is not None and not self.content.strip():
             raise ValueError("'content' is empty; put the text to check in it")
-        if self.messages is not None:
-            if not self.messages:
-                raise ValueError("'messages' is empty")
-            if not any(text.strip() for m in self.messages for _, text in m.texts()):
-                raise ValueError("'messages' contain no text")
+        if self.messages is not None and not self.messages:
+            raise ValueError("'messages' is empty")
         return self
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _read_messages(
+        cls, data: Any, handler: ModelWrapValidatorHandler[DecideRequest]
+    ) -> DecideRequest:
+        request = handler(data)
+        if request.messages is None:
+            return request
+        raw = data.get("messages") if isinstance(data, dict) else None
+        if isinstance(raw, list) and all(type(item) is dict for item in raw):
+            request._reads = [read_message(item) for item in raw]
+        reads = request.message_reads()
+        if not any(
+            any(text.strip() for _, _, text in r.texts) or r.other.strip() or r.unscanned
+            for r in reads
+        ):
+            raise ValueError("'messages' contain no text")
+        return request
+
+    def message_reads(self) -> list[MessageTexts]:
+        """What each message gives to scan (:func:`policy_engine.chat.read_message`)."""
+        if self._reads is None:
+            self._reads = [message.read() for message in self.messages or []]
+        return self._reads
 
     def segments_to_scan(self) -> list[ScanUnit]:
         """The texts to scan, each with where it came from."""
         if self.content is not None:
             return [ScanUnit(text=self.content)]
         units = []
-        for index, message in enumerate(self.messages or []):
-            for part, text in message.texts():
-                units.append(ScanUnit(text=text, message=index, part=part))
+        for index, read in enumerate(self.message_reads()):
+            for part, path, text in read.texts:
+                units.append(ScanUnit(text=text, message=index, part=part, path=path))
+            if read.other:
+                units.append(ScanUnit(text=read.other, message=index, fields=read.fields))
         return units
+
+    def unscanned(self) -> list[Unscanned]:
+        """What the request carries that cannot be scanned."""
+        return [
+            Unscanned(kind=item.kind, message=index, path=item.path)
+            for index, read in enumerate(self.message_reads())
+            for item in read.unscanned
+        ]
 
 
 class ScanUnit(BaseModel):
-    """One text to scan and where it sits in the request."""
+    """One text to scan and where it sits in the request: a field (``path``), or, with
+    ``fields``, a message's other strings, one line each (findings are then attributed to
+    the field each span falls in)."""
 
     text: str
     message: int | None = None
     part: int | None = None
+    path: str | None = None
+    fields: list[FieldText] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- findings
@@ -245,6 +235,8 @@ class Finding(BaseModel):
     detector: str
     message: int | None = None
     part: int | None = None
+    #: The field of the message the text came from, e.g. ``content.1.text`` or ``name``.
+    path: str | None = None
     #: Set when the matches sat inside an encoded payload: ``base64``, ``hex``, ``url``
     #: (nested encodings joined by ``+``, outermost first).
     encoded: str | None = None
@@ -347,6 +339,8 @@ class DecisionFields(BaseModel):
     detector_revision: str | None = None
     outcome: Literal["decided", "fail_closed"]
     detection: DetectionReport | None = None
+    #: What the request carries that could not be scanned (images, audio, files ...).
+    unscanned: list[Unscanned] = Field(default_factory=list)
 
 
 class Decision(DecisionFields):

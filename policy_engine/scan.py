@@ -8,6 +8,11 @@ many can run at once: requests waiting for a free worker spend their deadline wa
 
 A staged detector (:class:`~policy_engine.ports.StagedDetector`) is scanned one stage at a
 time, all stages of a request under one deadline (:meth:`DeadlineScanner.deadline`).
+
+A request's time grows with its size: ``deadline_seconds`` (``PE_SCAN_DEADLINE_SECONDS``)
+plus ``seconds_per_100k`` (``PE_SCAN_DEADLINE_SECONDS_PER_100K``) for every 100,000
+characters it holds, so that the largest request the limits admit can be scanned (named
+entity recognition costs about 25 ms of CPU per KB of text dense with capitalised words).
 """
 
 from __future__ import annotations
@@ -26,9 +31,17 @@ Scanned = list[tuple[ScanUnit, list[DetectedSpan]]]
 class DeadlineScanner:
     """Runs a detector over a request's texts, giving up after ``deadline_seconds``."""
 
-    def __init__(self, detector: Detector, *, deadline_seconds: float, workers: int) -> None:
+    def __init__(
+        self,
+        detector: Detector,
+        *,
+        deadline_seconds: float,
+        workers: int,
+        seconds_per_100k: float = 0.0,
+    ) -> None:
         self.detector = detector
         self.deadline_seconds = deadline_seconds
+        self.seconds_per_100k = seconds_per_100k
         staged = detector if isinstance(detector, StagedDetector) else None
         self._staged = staged if staged is not None and len(staged.stages) > 1 else None
         #: The detector's stages, cheapest first; ``()`` when it has fewer than two.
@@ -37,9 +50,14 @@ class DeadlineScanner:
             max_workers=workers, thread_name_prefix="scan"
         )
 
-    def deadline(self) -> float:
-        """The ``time.monotonic()`` by which a request's scan, all stages, must be done."""
-        return time.monotonic() + self.deadline_seconds
+    def budget(self, characters: int) -> float:
+        """Seconds a request of ``characters`` may spend in detection, all stages."""
+        return self.deadline_seconds + self.seconds_per_100k * characters / 100_000
+
+    def deadline(self, characters: int = 0) -> float:
+        """The ``time.monotonic()`` by which the scan of a request of ``characters``, all
+        stages, must be done."""
+        return time.monotonic() + self.budget(characters)
 
     def scan(
         self,
@@ -50,16 +68,26 @@ class DeadlineScanner:
         deadline: float | None = None,
     ) -> Scanned:
         """Spans of each unit: of all stages, or up to ``stage`` given ``earlier``'s spans."""
+        characters = sum(len(unit.text) for unit in units)
         if deadline is None:
-            deadline = self.deadline()
+            deadline = self.deadline(characters)
         future = self._pool.submit(self._scan_all, list(units), stage, earlier)
         try:
             return future.result(timeout=max(0.0, deadline - time.monotonic()))
         except concurrent.futures.TimeoutError:
             future.cancel()  # not started yet: never runs; running: its result is dropped
-            raise ScanTimeout(
-                f"detection did not finish within {self.deadline_seconds:g} s"
-            ) from None
+            raise ScanTimeout(self.overrun(characters)) from None
+
+    def overrun(self, characters: int) -> str:
+        """What a request of ``characters`` that ran out of time is told."""
+        budget = f"{self.budget(characters):.3g} s"
+        if not self.seconds_per_100k:
+            return f"detection did not finish within {budget} (PE_SCAN_DEADLINE_SECONDS)"
+        return (
+            f"detection did not finish within {budget} (PE_SCAN_DEADLINE_SECONDS"
+            f" {self.deadline_seconds:g} s + PE_SCAN_DEADLINE_SECONDS_PER_100K"
+            f" {self.seconds_per_100k:g} s for {characters:,} characters)"
+        )
 
     def _scan_all(
         self, units: list[ScanUnit], stage: str | None, earlier: Scanned | None

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     #: Time one request's detection may take; past it the decision fails closed
     #: (``scan_timeout``) and the late result is discarded.
     scan_deadline_seconds: float = Field(default=2.0, gt=0, le=600)
+    #: ... plus this many seconds per 100,000 characters of the request (so that the largest
+    #: request the limits admit can be scanned: 2 + 5 x 2.6 = 15.1 s at 262,144 characters).
+    scan_deadline_seconds_per_100k: float = Field(default=5.0, ge=0, le=600)
     #: Threads that run detection (requests beyond these wait, within their deadline).
     scan_workers: int = Field(default=4, ge=1, le=64)
     #: Most chat messages in one request (413 ``too_many_messages`` beyond).

@@ -36,7 +36,7 @@ def policy_input_of(record: AuditRecord) -> dict[str, Any]:
         **{name: getattr(record.context, name) for name in RequestContext.model_fields}
     )
     findings = [finding.finding() for finding in record.findings]
-    return build_policy_input(context, findings, record.content_characters)
+    return build_policy_input(context, findings, record.content_characters, record.unscanned)
 
 
 @dataclass

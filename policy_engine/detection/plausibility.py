@@ -29,6 +29,11 @@ fifteen (the E.164 maximum: longer runs are card or account numbers), or when it
 bare run of digits that no context word ("phone", "call" ...) vouches for, or when a
 street name follows it (``099 1463 Horseshoe Lane`` is a house number and a street).
 
+**NHS numbers.** One ten-digit number in eleven passes the NHS check digit, US phone
+numbers included: a UK_NHS span that is also a PHONE_NUMBER is dropped when the nearest
+context word before it on its line speaks of a phone (``call``, ``phone``, ``office`` ...)
+rather than of the NHS (``NHS``, ``national health`` ...).
+
 **Social security numbers.** A US_SSN starting with 9 is an ITIN (reported as such by
 its own recognizer), never an SSN: dropped.
 
@@ -139,7 +144,12 @@ def filter_implausible(text: str, spans: list[DetectedSpan]) -> list[DetectedSpa
         return spans
     others = [(s.start, s.end) for s in spans if s.category != "pii"]
     specific = [(s.start, s.end) for s in spans if s.type in SPECIFIC_NUMBERS]
-    dropped = [s.type not in NAME_TYPES and _dropped(text, s, specific) for s in spans]
+    phones = [(s.start, s.end) for s in spans if s.type == "PHONE_NUMBER"]
+    dropped = [
+        s.type not in NAME_TYPES
+        and (_dropped(text, s, specific) or _phone_not_nhs(text, s, phones))
+        for s in spans
+    ]
     # A line is a record about a person when it holds a contact that is reported (not a
     # card number taken for a phone number).
     contacts = [
@@ -183,6 +193,31 @@ def _dropped(text: str, span: DetectedSpan, specific: list[tuple[int, int]]) -> 
     if span.type == "EMAIL_ADDRESS":
         return _after_url_user(text, span.start)
     return False
+
+
+#: Words before a number that say what it is: a phone, or an NHS number.
+_PHONE_OR_NHS_WORD = regex.compile(
+    r"\b(?:(?P<nhs>nhs|national\s+health|health\s+service|health\s+authority)"
+    r"|(?P<phone>call|calls|called|phone|phones|telephone|tel|mobile|cell|fax|office|dial"
+    r"|ring|text|whatsapp|reach|contact))\b",
+    regex.IGNORECASE,
+)
+_CONTEXT_BEFORE = 60
+
+
+def _phone_not_nhs(text: str, span: DetectedSpan, phones: list[tuple[int, int]]) -> bool:
+    """Whether a UK_NHS span is a phone number: a PHONE_NUMBER covers the same digits and
+    the nearest context word before it on its line speaks of a phone, not of the NHS."""
+    if span.type != "UK_NHS" or not any(
+        start < span.end and span.start < end for start, end in phones
+    ):
+        return False
+    line_start = text.rfind("\n", 0, span.start) + 1
+    window_start = max(line_start, span.start - _CONTEXT_BEFORE)
+    last = None
+    for match in _PHONE_OR_NHS_WORD.finditer(text, window_start, span.start):
+        last = match
+    return last is not None and last.group("phone") is not None
 
 
 def _in_company_name(text: str, start: int, end: int) -> bool:

@@ -26,6 +26,8 @@ CORE = [
     "policy_engine.validation",
     "policy_engine.errors",
     "policy_engine.digest",
+    "policy_engine.findings",
+    "policy_engine.chat",
 ]
 #: What the core must not import: adapters, entry points, the composition root, and the
 #: libraries they wrap.
