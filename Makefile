@@ -38,13 +38,13 @@ opa:
 policy-check: $(STAMP) opa
 	$(OPA) check --strict --ignore '*.yaml' policies
 	$(OPA) fmt --list --fail policies
-	$(OPA) test --ignore '*.yaml' policies
+	$(OPA) test --var-values --ignore '*.yaml' policies
 	$(OPA) check --strict examples/policies
 	$(OPA) fmt --list --fail examples/policies
-	$(OPA) test examples/policies
+	$(OPA) test --var-values examples/policies
 	@if [ -x $(REGAL) ]; then $(REGAL) lint policies; \
 	else echo "policy-check: no $(REGAL) (see scripts/ensure-opa.sh); regal lint skipped"; fi
-	$(BIN)/policy-engine lint policies
+	$(BIN)/policy-engine lint --strict policies
 
 lint: $(STAMP)
 	$(BIN)/ruff check policy_engine tests bench

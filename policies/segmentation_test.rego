@@ -1,5 +1,7 @@
-# Tests of the aggregation core. Rule modules are simulated with
-# `with data.segmentation.rules.<name>.<kind> as …`, exactly how a dropped-in module is seen.
+# Tests of the aggregation core, on rule modules of its own: every test replaces the set of
+# rule modules the core reads (`rule_modules`) with `with`, so these tests pass whatever rule
+# modules a policy directory holds. The shipped rule modules have their own tests beside them;
+# decisions of the whole set are tested by YAML cases (decisions_test.yaml).
 # Test packages live outside segmentation.rules: a package there is a rule module.
 package segmentation_test
 
@@ -8,27 +10,27 @@ import data.segmentation
 # Every test goes through this one `with` site: the embedded engine compiles each site
 # separately (about a second each), so tests that write their own `with` clauses are slow.
 # Input is set key by key: replacing the whole input in one `with` crashes the engine.
+# (`with data.segmentation.rules as …` would not do: the embedded engine merges it with the
+# modules that exist instead of replacing them.)
 decide(overrides) := decision if {
 	case := object.union(base_case, overrides)
 	decision := segmentation.decision with input.context as case.context
 		with input.categories as case.categories
 		with input.entity_types as case.entity_types
 		with input.findings as case.findings
-		with data.segmentation.rules.extra.isolation as case.isolation
-		with data.segmentation.rules.extra.exclusions as case.exclusions
-		with data.segmentation.rules.extra.obligations as case.obligations
+		with data.segmentation.rule_modules as case.modules
 		with data.catalog.endpoints as case.endpoints
 }
 
 base_case := {
 	"context": {}, "categories": [], "entity_types": [], "findings": [],
-	"isolation": [], "exclusions": [], "obligations": [],
-	"endpoints": endpoints,
+	"modules": {}, "endpoints": endpoints,
 }
 
+# One rule module, `extra`, contributing the given collections.
 decide_with_extra(isolation, exclusions, obligations, endpoints) := decide({
-	"isolation": isolation, "exclusions": exclusions,
-	"obligations": obligations, "endpoints": endpoints,
+	"modules": {"extra": {"isolation": isolation, "exclusions": exclusions, "obligations": obligations}},
+	"endpoints": endpoints,
 })
 
 contribution(rule, segment) := {"rule": rule, "segment": segment, "message": concat(" ", [rule, "fired"])}
@@ -154,64 +156,42 @@ test_obligation_not_a_string_fails_closed if {
 	d.obligations == []
 }
 
-test_shipped_modules_and_extra_module_combine if {
+test_no_rule_module_is_any if {
+	decide({}) == {"segment": "any", "reasons": [], "excluded": [], "obligations": []}
+}
+
+test_every_module_takes_part_and_the_strictest_wins if {
+	d := decide({"modules": {
+		"first": {"isolation": [contribution("first.loose", "trusted_hosted")]},
+		"second": {"isolation": [contribution("second.strict", "on_prem_only")], "obligations": ["redact:PERSON"]},
+		"third": {"exclusions": [{"endpoint": "b", "rule": "third.out", "message": "m"}]},
+	}})
+	d.segment == "on_prem_only"
+	[r.rule | some r in d.reasons] == ["first.loose", "second.strict"]
+	d.excluded == [{"endpoint": "b", "rule": "third.out", "message": "m"}]
+	d.obligations == ["redact:PERSON"]
+}
+
+test_a_module_with_other_rules_only_contributes_nothing if {
+	d := decide({"modules": {"helper": {"allowed_vendors": ["OpenAI"]}}})
+	d == {"segment": "any", "reasons": [], "excluded": [], "obligations": []}
+}
+
+# The core has no rules of its own: a secret and a declared classification in the input
+# change nothing unless a module contributes.
+test_the_core_decides_from_contributions_only if {
 	d := decide({
-		"categories": ["pii"], "entity_types": ["EMAIL_ADDRESS"],
-		"isolation": [contribution("x.extra", "on_prem_only")],
+		"context": {"declared_classification": "secret"},
+		"categories": ["secret"], "entity_types": ["PRIVATE_KEY"],
+		"modules": {"extra": {"isolation": [contribution("x.extra", "trusted_hosted")]}},
 	})
-	d.segment == "on_prem_only"
-	[r.rule | some r in d.reasons] == ["isolation.contact_pii", "x.extra"]
+	d.segment == "trusted_hosted"
+	d.reasons == [contribution("x.extra", "trusted_hosted")]
 }
 
-# ------------------------------------------------------------------ shipped modules together
-
-test_sensitive_pii_beats_contact_pii if {
-	d := decide({"categories": ["pii"], "entity_types": ["EMAIL_ADDRESS", "US_SSN"]})
-	d.segment == "on_prem_only"
-	[r.rule | some r in d.reasons] == ["isolation.contact_pii", "isolation.sensitive_pii"]
-}
-
-test_contact_pii_alone_is_trusted_hosted if {
-	decide({"categories": ["pii"], "entity_types": ["PHONE_NUMBER"]}).segment == "trusted_hosted"
-}
-
-test_declared_public_cannot_loosen if {
-	d := decide({"context": {"declared_classification": "public"}, "categories": ["pii"], "entity_types": ["US_SSN"]})
-	d.segment == "on_prem_only"
-}
-
-test_declared_internal_tightens_clean_content if {
-	decide({"context": {"declared_classification": "internal"}}).segment == "trusted_hosted"
-}
-
-test_declared_internal_and_secret_is_on_prem_only if {
-	d := decide({
-		"context": {"declared_classification": "internal"},
-		"categories": ["secret"],
-		"findings": [{"type": "PRIVATE_KEY", "category": "secret", "count": 1, "max_score": 1, "detector": "t"}],
-	})
-	d.segment == "on_prem_only"
-	d.reasons == [
-		{"rule": "classification.declared", "segment": "trusted_hosted", "message": "declared classification internal requires trusted_hosted"},
-		{"rule": "isolation.secrets", "segment": "on_prem_only", "message": "PRIVATE_KEY found: secrets stay on-prem"},
-	]
-}
-
-test_unknown_classification_fails_closed if {
-	d := decide({"context": {"declared_classification": "eyes-only"}})
-	d.segment == "on_prem_only"
-	[r.rule | some r in d.reasons] == ["classification.unknown"]
-}
-
-test_provenance_exclusions_reach_the_decision if {
-	d := decide({"endpoints": [
-		{"id": "good", "deployment": "public_hosted", "vendor": "OpenAI"},
-		{"id": "unknown-vendor", "deployment": "public_hosted", "vendor": "Acme AI"},
-	]})
-	d.segment == "any"
-	d.excluded == [{
-		"endpoint": "unknown-vendor",
-		"rule": "provenance.unapproved_vendor",
-		"message": "hosted endpoint of vendor Acme AI, which is not approved",
-	}]
+# The core reads every package directly under segmentation.rules: a module added there
+# (here one simulated with `with`) is among rule_modules, beside whatever else exists.
+test_rule_modules_are_the_packages_under_segmentation_rules if {
+	modules := segmentation.rule_modules with data.segmentation.rules.core_test_probe.isolation as ["x"]
+	modules.core_test_probe.isolation == ["x"]
 }

@@ -24,13 +24,14 @@ from policy_engine.catalog import Catalog, load_catalog
 from policy_engine.detection import build_detector_with_revision
 from policy_engine.digest import Digester, load_or_create_key
 from policy_engine.engine import ActiveEvaluator, Engine
-from policy_engine.errors import PolicyEngineError
+from policy_engine.errors import ConfigError
 from policy_engine.logs import ensure_library_logging, get_logger
 from policy_engine.observe import DecisionObserver
 from policy_engine.policy import EmbeddedEvaluator, PolicySet, load_policy_set
 from policy_engine.policy.cache import cached
-from policy_engine.policy.reloader import PolicyReloader
-from policy_engine.policy.shadow import ShadowEvaluator, build_shadow, shadow_metrics
+from policy_engine.policy.entity_uses import unreportable
+from policy_engine.policy.reloader import CandidateCheck, PolicyReloader
+from policy_engine.policy.shadow import ShadowSlot, build_shadow, shadow_metrics
 from policy_engine.ports import PolicyEvaluator
 from policy_engine.settings import Settings, load_settings
 
@@ -42,6 +43,7 @@ __all__ = [
     "PolicyParts",
     "build_audit_store",
     "build_engine",
+    "build_entity_check",
     "build_policy_parts",
     "build_reloader",
     "build_service",
@@ -100,19 +102,21 @@ def serving_evaluator(policy_set: PolicySet, settings: Settings) -> PolicyEvalua
 @dataclass(frozen=True)
 class PolicyParts:
     """The catalog and the policy sets decisions are made with: the active evaluator (which
-    hot reload swaps) and the shadow candidate, if any."""
+    hot reload swaps) and the shadow slot (PE_SHADOW_POLICIES_DIR; its candidate changes on
+    reload), if any."""
 
     catalog: Catalog
     policies: ActiveEvaluator
-    shadow: ShadowEvaluator | None
+    shadow: ShadowSlot | None
 
 
-def build_policy_parts(settings: Settings) -> PolicyParts:
+def build_policy_parts(settings: Settings, check: CandidateCheck | None = None) -> PolicyParts:
     """Load PE_CATALOG, PE_POLICIES_DIR (and PE_SHADOW_POLICIES_DIR) and build their
-    evaluators; ``settings`` resolved."""
+    evaluators; ``settings`` resolved. ``check`` refuses a shadow candidate before its tests
+    (default: :func:`build_entity_check`)."""
     catalog = load_catalog(settings.catalog)
     active = serving_evaluator(load_policies(settings, catalog), settings)
-    return PolicyParts(catalog, ActiveEvaluator(active), build_shadow_for(settings, catalog))
+    return PolicyParts(catalog, ActiveEvaluator(active), build_shadow_for(settings, catalog, check))
 
 
 def build_engine(
@@ -155,28 +159,76 @@ def build_engine(
 Engine.builder = build_engine
 
 
-def build_shadow_for(settings: Settings, catalog: Catalog) -> ShadowEvaluator | None:
-    """Shadow mode on PE_SHADOW_POLICIES_DIR (None when unset); a candidate that fails is
-    logged and left out (a shadow never affects the service)."""
-    if settings.shadow_policies_dir is None:
+def build_entity_check(settings: Settings) -> CandidateCheck:
+    """Refuses a candidate policy set that uses an entity type the running detectors cannot
+    report (:func:`~policy_engine.policy.entity_uses.unreportable`): detectors load once, so
+    what they report is read now, from Presidio's built-ins and PE_DETECTORS_DIR."""
+    from policy_engine.detection import describe_detectors
+    from policy_engine.detection.builtins import BUILTIN_ENTITIES
+
+    def known() -> frozenset[str]:
+        found = set(BUILTIN_ENTITIES)
+        for info in describe_detectors(settings.detectors_dir):
+            found.update(info.entity_types)
+        return frozenset(found)
+
+    reportable = known()
+
+    def check(policy_set: PolicySet) -> list[str]:
+        try:
+            vocabulary = known()  # the detectors on disk now: new types a reload cannot bring
+        except ConfigError:
+            vocabulary = reportable
+        return unreportable(policy_set, reportable, vocabulary)
+
+    return check
+
+
+def build_shadow_for(
+    settings: Settings, catalog: Catalog, check: CandidateCheck | None = None
+) -> ShadowSlot | None:
+    """Shadow mode on PE_SHADOW_POLICIES_DIR (None when unset). A candidate that is refused
+    (it does not load, uses an entity type the detectors cannot report, or fails its tests)
+    is logged, and the slot keeps the reason for ``GET /policies/shadow``; a reload tries
+    again (a shadow never affects the service)."""
+    directory = settings.shadow_policies_dir
+    if directory is None:
         return None
-    try:
-        return build_shadow(load_policies(settings, catalog, settings.shadow_policies_dir))
-    except PolicyEngineError as exc:
-        log.error("shadow_disabled", directory=str(settings.shadow_policies_dir), error=str(exc))
-        return None
+    candidate_check = check if check is not None else build_entity_check(settings)
+    slot = ShadowSlot(
+        directory,
+        load=lambda: load_policies(settings, catalog, directory),
+        build=lambda policy_set: build_shadow(policy_set, candidate_check),
+    )
+    slot.retry()
+    return slot
 
 
 def build_reloader(
-    policies: ActiveEvaluator, catalog: Catalog, settings: Settings
+    policies: ActiveEvaluator,
+    catalog: Catalog,
+    settings: Settings,
+    *,
+    shadow: ShadowSlot | None = None,
+    check: CandidateCheck | None = None,
 ) -> PolicyReloader:
     """Hot reload of PE_POLICIES_DIR with the configured evaluator: on SIGHUP, on
-    ``POST /policies/reload``, and when PE_POLICIES_WATCH is on, on file changes."""
+    ``POST /policies/reload``, and when PE_POLICIES_WATCH is on, on file changes (of the
+    shadow candidate's directory too). Each reload refuses a set that uses an entity type
+    the running detectors cannot report (``check``, default :func:`build_entity_check`),
+    and retries the shadow candidate."""
 
     def factory(policy_set: PolicySet) -> PolicyEvaluator:
         return serving_evaluator(policy_set, settings)
 
-    reloader = PolicyReloader(policies, catalog, settings.policies_dir, factory)
+    reloader = PolicyReloader(
+        policies,
+        catalog,
+        settings.policies_dir,
+        factory,
+        check=check if check is not None else build_entity_check(settings),
+        shadow=shadow,
+    )
     reloader.install_sighup()
     if settings.policies_watch:
         reloader.watch(settings.policies_watch_interval)
@@ -191,7 +243,8 @@ def build_service(settings: Settings, keyring: KeyRing) -> FastAPI:
     from policy_engine.metrics import Metrics
 
     settings = settings.resolved()
-    parts = build_policy_parts(settings)
+    check = build_entity_check(settings)
+    parts = build_policy_parts(settings, check)
     metrics = Metrics(lambda: parts.policies.revision, shadow=lambda: shadow_metrics(parts.shadow))
     engine = build_engine(settings, observer=metrics, parts=parts)
     store = engine.audit_log
@@ -202,7 +255,9 @@ def build_service(settings: Settings, keyring: KeyRing) -> FastAPI:
             reader=store,
             keyring=keyring,
             metrics=metrics,
-            reloader=build_reloader(parts.policies, parts.catalog, settings),
+            reloader=build_reloader(
+                parts.policies, parts.catalog, settings, shadow=parts.shadow, check=check
+            ),
             shadow=parts.shadow,
             max_body_bytes=settings.max_body_bytes,
             console=build_console(settings, parts.catalog),

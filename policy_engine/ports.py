@@ -70,9 +70,12 @@ class PolicyEvaluator(Protocol):
 class ShadowPolicy(Protocol):
     """A candidate policy set evaluated beside the active one (shadow mode): given a
     decision's policy input and the active result, returns what the audit record keeps
-    under ``shadow``. Never raises, never changes the answer."""
+    under ``shadow`` (None: no candidate is evaluated now). Never raises, never changes the
+    answer."""
 
-    def __call__(self, policy_input: Mapping[str, Any], active: PolicyResult) -> dict[str, Any]: ...
+    def __call__(
+        self, policy_input: Mapping[str, Any], active: PolicyResult
+    ) -> dict[str, Any] | None: ...
 
 
 @runtime_checkable

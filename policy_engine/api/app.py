@@ -22,7 +22,7 @@ from policy_engine.api.audit_routes import router as audit_router
 from policy_engine.api.decide_routes import router as decide_router
 from policy_engine.api.errors import install_error_handlers
 from policy_engine.api.keys_routes import router as keys_router
-from policy_engine.api.openapi import install_request_schemas
+from policy_engine.api.openapi import install_offline_docs, install_request_schemas
 from policy_engine.api.ops import router as ops_router
 from policy_engine.api.policies import router as policies_router
 from policy_engine.api.request_context import RequestContextMiddleware
@@ -54,12 +54,15 @@ def create_app(service: Service) -> FastAPI:
         version=__version__,
         summary="Decides which LLM endpoints may receive a prompt, and audits every decision.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by install_offline_docs
+        redoc_url=None,
     )
     app.state.service = service
     for router in (decide_router, audit_router, policies_router, keys_router, ops_router):
         app.include_router(router)
     install_console(app)
     install_request_schemas(app)
+    install_offline_docs(app)
     app.add_middleware(RequestContextMiddleware)
     metrics = service.metrics
     install_error_handlers(app, metrics.auth_failed if metrics is not None else None)

@@ -32,6 +32,7 @@ def outcome_body(outcome: ReloadOutcome) -> dict[str, Any]:
         "candidate_revision": outcome.candidate_revision,
         "tests_run": outcome.tests_run,
         "errors": outcome.errors,
+        "shadow": outcome.shadow,
     }
 
 
@@ -42,12 +43,13 @@ async def active_policies(
     service = service_of(request)
     reloader = service.reloader
     last = reloader.last if reloader is not None else None
-    shadow = service.shadow
+    shadow = service.shadow.current if service.shadow is not None else None
     evaluator = service.engine.evaluator
     cache = evaluator if isinstance(evaluator, CachedEvaluator) else None
+    inner = evaluator if cache is None else cache.inner
     return {
         "revision": evaluator.revision,
-        "backend": type(evaluator if cache is None else cache.inner).__name__,
+        "backend": getattr(inner, "backend", type(inner).__name__),
         "result_cache": None
         if cache is None
         else {"entries": len(cache), "hits": cache.hits, "misses": cache.misses},
@@ -89,14 +91,13 @@ async def reload_policies(
     return JSONResponse(body.model_dump(), status_code=422)
 
 
-@router.get("/shadow", summary="Shadow-mode counters (PE_SHADOW_POLICIES_DIR)")
+@router.get(
+    "/shadow",
+    summary="Shadow mode (PE_SHADOW_POLICIES_DIR): the candidate's counters, or why it was refused",
+)
 async def shadow_stats(request: Request, _: Annotated[Principal, Depends(ADMIN)]) -> dict[str, Any]:
     service = service_of(request)
-    shadow = service.shadow
-    if shadow is None:
-        return {"enabled": False}
-    return {
-        "enabled": True,
-        "active_revision": service.engine.evaluator.revision,
-        **shadow.stats(),
-    }
+    slot = service.shadow
+    if slot is None:
+        return {"enabled": False, "directory": None, "refused": None}
+    return {"active_revision": service.engine.evaluator.revision, **slot.status()}

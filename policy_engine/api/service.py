@@ -12,7 +12,7 @@ from policy_engine.access import KeyRing
 from policy_engine.engine import Engine
 from policy_engine.metrics import Metrics
 from policy_engine.policy.reloader import PolicyReloader
-from policy_engine.policy.shadow import ShadowEvaluator
+from policy_engine.policy.shadow import ShadowSlot
 from policy_engine.ports import AuditReader
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class Service:
     keyring: KeyRing = field(default_factory=KeyRing)
     metrics: Metrics | None = None
     reloader: PolicyReloader | None = None
-    shadow: ShadowEvaluator | None = None
+    shadow: ShadowSlot | None = None
     max_body_bytes: int = 1024 * 1024
     console: ConsoleConfig | None = None
 

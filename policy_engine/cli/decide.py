@@ -27,14 +27,22 @@ def decide_input_options(command: Any) -> Any:
             "file_",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
             default=None,
-            help="Read the content from a file.",
+            help='Read the input from a file. A JSON object with "content" or "messages"'
+            " (a POST /decide body, e.g. examples/requests/sensitive.json) is the whole"
+            " request, its context included; any other file (plain text, other JSON) is the"
+            " content. Standard input is read the same way.",
         ),
-        click.option("--messages", is_flag=True, help="The input is a JSON list of chat messages."),
+        click.option(
+            "--messages",
+            is_flag=True,
+            help="The input is a JSON list of chat messages (not needed for a request file).",
+        ),
         click.option(
             "--context",
             "context_json",
             default=None,
-            help='Request context as JSON, e.g. \'{"tenant": "acme"}\'.',
+            help='Request context as JSON, e.g. \'{"tenant": "acme"}\'; with a request file,'
+            " these keys replace the file's.",
         ),
     ]
     for option in reversed(options):
@@ -66,7 +74,9 @@ def decide_once(request: dict[str, Any]) -> tuple[Decision, Catalog]:
 def decide(text: str | None, file_: Path | None, messages: bool, context_json: str | None) -> None:
     """Print the decision for some content as JSON (stdin when neither --text nor --file).
 
-    The decision is audited exactly as POST /decide would audit it.
+    --file (or stdin) may hold a whole request, as POST /decide takes it: a JSON object with
+    "content" or "messages" and "context" (examples/requests/*.json). The decision is
+    audited exactly as POST /decide would audit it.
     """
     decision, _ = decide_once(read_decide_request(text, file_, messages, context_json))
     click.echo(json.dumps(decision.model_dump(mode="json"), indent=2))

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +14,9 @@ from policy_engine.cli.decide import decide_input_options, decide_once
 from policy_engine.cli.support import fail, read_decide_request, settings_or_fail
 from policy_engine.errors import ConfigError, PolicyEngineError
 from policy_engine.settings import Settings
+
+if TYPE_CHECKING:
+    from policy_engine.policy.targets import TestTarget
 
 
 def _catalog_data(settings: Settings) -> dict[str, object]:
@@ -24,29 +28,56 @@ def _catalog_data(settings: Settings) -> dict[str, object]:
         fail(str(exc))
 
 
-def run_policy_tests(directory: Path, settings: Settings) -> int:
-    """Run the Rego tests and the YAML cases of ``directory``; print PASS/FAIL and a summary.
+def run_policy_tests(target: TestTarget, settings: Settings) -> int:
+    """Run the selected Rego tests and YAML cases of ``target``; print PASS/FAIL lines, a
+    warning under each test that a bare ``opa test`` would fail, and a summary.
 
     Exit status: 0 all passed, 1 a failure, 2 nothing to run or the set does not load.
     """
-    from policy_engine.policy import load_policy_set, run_tests
+    from dataclasses import replace
+
+    from policy_engine.policy import discover_tests, load_policy_set, run_tests
+    from policy_engine.policy.targets import core_location, has_core
     from policy_engine.policy.yaml_cases import run_yaml_cases
+    from policy_engine.settings import PROJECT_ROOT
 
     started = time.perf_counter()
     try:
-        policy_set = load_policy_set(directory, _catalog_data(settings))
+        policy_set = load_policy_set(target.root, _catalog_data(settings))
     except PolicyEngineError as exc:
         click.echo(f"policy-engine: error: {exc}", err=True)
         return 2
-    failed = total = 0
-    for result in run_tests(policy_set):
+    if not has_core(policy_set.modules):
+        core = core_location(settings.policies_dir, PROJECT_ROOT)
+        click.echo(
+            f"policy-engine: warning: {target.root} has no segmentation core (a module with"
+            " `package segmentation`): its rule modules are tested alone, and YAML cases and"
+            " tests that read data.segmentation.decision cannot decide."
+            + (
+                f" The core is {core}: copy it into {target.root}, or put the module"
+                f" under {core.parent}."
+                if core
+                else ""
+            ),
+            err=True,
+        )
+    rego = [t for t in discover_tests(policy_set.test_modules) if target.selects(t.file, t.name)]
+    by_path, by_name = replace(target, pattern=None), replace(target, paths=())
+    cases = {f: text for f, text in policy_set.yaml_cases.items() if by_path.selects(f, f)}
+    failed = total = warned = 0
+    for result in run_tests(policy_set, rego, check_data=True) if rego else []:
         total += 1
         if result.passed:
             click.echo(f"PASS {result.name} ({result.duration_ms:.0f} ms)")
         else:
             failed += 1
             click.echo(f"FAIL {result.name} ({result.file}): {result.message}")
-    for case in run_yaml_cases(policy_set):
+        if result.warning:
+            warned += 1
+            click.echo(f"  warning: {result.warning}")
+    for case in run_yaml_cases(replace(policy_set, yaml_cases=cases)) if cases else []:
+        if not by_name.selects(case.file, f"{case.file}: {case.name}"):
+            continue
         total += 1
         if case.passed:
             click.echo(f"PASS {case.file}: {case.name}")
@@ -54,22 +85,46 @@ def run_policy_tests(directory: Path, settings: Settings) -> int:
             failed += 1
             click.echo(f"FAIL {case.file}: {case.name}: {case.describe()}")
     if total == 0:
-        click.echo(f"policy-engine: error: no tests (*_test.rego, *_test.yaml) under {directory}")
+        what = "no tests (*_test.rego, *_test.yaml)"
+        if target.paths or target.pattern is not None:
+            what = "no test matches"
+        click.echo(f"policy-engine: error: {what} under {target.root}", err=True)
         return 2
     elapsed = time.perf_counter() - started
-    click.echo(f"{total - failed} passed, {failed} failed ({elapsed:.1f} s)")
+    warnings = f", {warned} warnings" if warned else ""
+    click.echo(f"{total - failed} passed, {failed} failed{warnings} ({elapsed:.1f} s)")
     return 1 if failed else 0
 
 
 @click.command("test")
-@click.argument("directory", required=False, type=click.Path(path_type=Path))
-def test_policies(directory: Path | None) -> None:
+@click.option(
+    "--run",
+    "-r",
+    "run",
+    default=None,
+    metavar="REGEX",
+    help="Run only the tests whose name matches: a Rego test's package.rule"
+    " (e.g. 'segmentation_test.test_strictest_wins'), a YAML case's 'FILE: case name'.",
+)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def test_policies(run: str | None, paths: tuple[Path, ...]) -> None:
     """Run the Rego unit tests (*_test.rego) and YAML test cases (*_test.yaml) of a policy
-    directory (default PE_POLICIES_DIR) on the configured catalog (PE_CATALOG)."""
+    directory (default PE_POLICIES_DIR) on the configured catalog (PE_CATALOG).
+
+    PATHS may be directories or test files: their tests run with the whole policy set they
+    belong to (PE_POLICIES_DIR when they lie in it, else the nearest directory above them
+    holding the segmentation core). A failing Rego test names the statement that did not
+    hold and what its sides were; a passing test that reads the catalog without giving
+    its own gets a warning (a bare `opa test` has no catalog and fails it).
+    """
+    from policy_engine.policy.targets import resolve_target
+
     settings = settings_or_fail()
-    sys.exit(
-        run_policy_tests(directory if directory is not None else settings.policies_dir, settings)
-    )
+    try:
+        target = resolve_target(paths, settings.policies_dir, run)
+    except ConfigError as exc:
+        fail(str(exc))
+    sys.exit(run_policy_tests(target, settings))
 
 
 @click.command()
@@ -101,11 +156,19 @@ def build(output: Path, directory: Path | None) -> None:
 
 
 @click.command()
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Count warnings as errors: exit 1 when there is any (for CI).",
+)
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
-def lint(directory: Path | None) -> None:
+def lint(strict: bool, directory: Path | None) -> None:
     """Report errors and warnings in a policy directory (default PE_POLICIES_DIR): unknown
     entity types (from PE_DETECTORS_DIR), rules that can never fire, endpoint attributes absent
-    from the catalog (PE_CATALOG), unreachable segments. Exit 1 when there is an error."""
+    from the catalog (PE_CATALOG), unreachable segments. Exit 1 when there is an error (with
+    --strict, also when there is a warning)."""
+    from dataclasses import replace
+
     from policy_engine.catalog import load_catalog
     from policy_engine.detection import describe_detectors
     from policy_engine.detection.builtins import BUILTIN_ENTITIES
@@ -122,10 +185,13 @@ def lint(directory: Path | None) -> None:
     except ConfigError as exc:
         fail(str(exc))
     problems = lint_directory(target, catalog, entity_categories)
+    if strict:
+        problems = [replace(p, level="error") for p in problems]
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.level == "error" for p in problems)
-    click.echo(f"{errors} errors, {len(problems) - errors} warnings in {target}")
+    note = " (--strict: warnings count as errors)" if strict else ""
+    click.echo(f"{errors} errors, {len(problems) - errors} warnings in {target}{note}")
     sys.exit(1 if errors else 0)
 
 

@@ -30,21 +30,26 @@ def settings_or_fail(**overrides: Any) -> Settings:
 def read_decide_request(
     text: str | None, file_: Path | None, messages: bool, context_json: str | None
 ) -> dict[str, Any]:
-    """The /decide request body the ``decide`` options describe (stdin when no content)."""
+    """The /decide request body the ``decide`` options describe (stdin when no content).
+
+    A file (or standard input) holding a JSON object with ``content`` or ``messages`` is a
+    whole request, as ``POST /decide`` takes it (``examples/requests/*.json``): its context
+    included, ``--context`` added on top. Anything else is the content (``--messages``: a
+    JSON list of chat messages); ``--text`` is always the content."""
     if text is not None and file_ is not None:
         fail("give --text or --file, not both")
+    context = _context_option(context_json)
     if text is None:
         text = file_.read_text(encoding="utf-8") if file_ is not None else sys.stdin.read()
-    context: Any = {}
-    if context_json:
-        try:
-            context = json.loads(context_json)
-        except json.JSONDecodeError as exc:
-            fail(f"--context is not valid JSON: {exc.msg}")
-    request: dict[str, Any] = {"context": context}
+        request = request_document(text)
+        if request is not None:
+            if context and isinstance(request.get("context", {}), dict):
+                request["context"] = {**request.get("context", {}), **context}
+            return request
+    body: dict[str, Any] = {"context": context}
     if messages:
         try:
-            request["messages"] = json.loads(text)
+            body["messages"] = json.loads(text)
         except json.JSONDecodeError as exc:
             fail(f"--messages input is not valid JSON: {exc.msg} (line {exc.lineno})")
     else:
@@ -53,8 +58,31 @@ def read_decide_request(
                 "invalid request: 'content' is empty; give --text TEXT, --file PATH or the"
                 " content on standard input"
             )
-        request["content"] = text
-    return request
+        body["content"] = text
+    return body
+
+
+def request_document(text: str) -> dict[str, Any] | None:
+    """``text`` as a whole /decide request: a JSON object with ``content`` or ``messages``;
+    None for anything else (plain text, other JSON), which is content."""
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if isinstance(value, dict) and ("content" in value or "messages" in value):
+        return value
+    return None
+
+
+def _context_option(context_json: str | None) -> Any:
+    if not context_json:
+        return {}
+    try:
+        return json.loads(context_json)
+    except json.JSONDecodeError as exc:
+        fail(f"--context is not valid JSON: {exc.msg}")
 
 
 @contextmanager

@@ -97,6 +97,9 @@ class EmbeddedEvaluator:
     self-check decisions come out the same.
     """
 
+    #: The backend's name (``PE_POLICY_BACKEND``), as ``GET /policies`` shows it.
+    backend = "embedded"
+
     def __init__(self, policy_set: PolicySet, *, fold_constants: bool = True) -> None:
         self._policy_set = policy_set
         self._lock = threading.Lock()

@@ -11,7 +11,6 @@ that leaves no catalog endpoint, a policy without tests.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -21,6 +20,7 @@ from policy_engine.catalog import Catalog
 from policy_engine.errors import PolicyEngineError
 from policy_engine.models import RequestContext, Segment
 from policy_engine.policy.embedded import EmbeddedEvaluator
+from policy_engine.policy.entity_uses import did_you_mean, rego_uses
 from policy_engine.policy.hazards import find_hazards
 from policy_engine.policy.loader import PolicySet, load_policy_set
 from policy_engine.policy.yaml_load import is_case_file, parse_policy
@@ -49,9 +49,7 @@ def lint_directory(
     problems: list[Problem] = []
     for name, found in sorted(find_hazards(policy_set.modules).items()):
         problems += [Problem("error", str(directory / name), p) for p in found]
-    for name, source in sorted(policy_set.modules.items()):
-        if name not in policy_set.yaml_policies:
-            problems += _lint_rego_entities(str(directory / name), source, entity_categories)
+    problems += _lint_rego_entities(policy_set, entity_categories)
     for relative in sorted(policy_set.yaml_policies):
         path = directory / relative
         policy = parse_policy(path, path.read_text(encoding="utf-8"))
@@ -62,23 +60,20 @@ def lint_directory(
     return problems
 
 
-#: A Rego string literal that looks like an entity type: UPPER_SNAKE with an underscore, or
-#: at least five letters (short ones such as "EU" or "CN" are more often jurisdictions).
-_ENTITY_LITERAL = re.compile(r'"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][A-Z0-9]{4,})"')
-
-
 def _lint_rego_entities(
-    where: str, source: str, entity_categories: Mapping[str, set[str]]
+    policy_set: PolicySet, entity_categories: Mapping[str, set[str]]
 ) -> list[Problem]:
-    code = "\n".join(line.split("#", 1)[0] for line in source.splitlines())
-    unknown = sorted(set(_ENTITY_LITERAL.findall(code)) - set(entity_categories))
     return [
         Problem(
             "warning",
-            where,
-            f'"{name}" looks like an entity type, but no loaded detector reports it',
+            str(policy_set.directory / name),
+            f'"{use.entity_type}" looks like an entity type, but no loaded detector reports it'
+            + did_you_mean(use.entity_type, entity_categories),
         )
-        for name in unknown
+        for name in sorted(policy_set.modules)
+        if name not in policy_set.yaml_policies
+        for use in rego_uses(str(policy_set.directory / name), policy_set.modules[name])
+        if use.entity_type not in entity_categories
     ]
 
 
@@ -111,7 +106,8 @@ def _lint_entities(
                 Problem(
                     "warning",
                     at,
-                    f"entity type {entity_type} is not reported by any loaded detector",
+                    f"entity type {entity_type} is not reported by any loaded detector"
+                    + did_you_mean(entity_type, entity_categories),
                 )
             )
         elif wanted and not known & wanted:
@@ -193,21 +189,42 @@ def _unreachable_segments(policy_set: PolicySet, catalog: Catalog) -> list[Probl
         )
     except PolicyEngineError as exc:
         return [Problem("error", str(policy_set.directory), str(exc))]
-    always_excluded = {x.endpoint for x in result.excluded}
+    excluded_by: dict[str, list[str]] = {}
+    for exclusion in result.excluded:
+        excluded_by.setdefault(exclusion.endpoint, []).append(exclusion.rule)
     problems = []
     for segment in Segment:
-        serving = [
-            e.id
-            for e in catalog.endpoints
-            if segment.admits(e.deployment) and e.id not in always_excluded
-        ]
-        if not serving:
+        admitted = [e.id for e in catalog.endpoints if segment.admits(e.deployment)]
+        if not admitted:
             problems.append(
                 Problem(
                     "warning",
                     str(policy_set.directory),
-                    f"segment {segment.value} is unreachable in practice: every catalog endpoint"
-                    " it admits is excluded even when nothing is found",
+                    f"segment {segment.value} is unreachable: the catalog has no endpoint it"
+                    " admits",
                 )
             )
+            continue
+        if any(e not in excluded_by for e in admitted):
+            continue
+        rules = sorted({rule for e in admitted for rule in excluded_by[e]})
+        files = sorted({f for f in (_file_of(policy_set, rule) for rule in rules) if f})
+        which = "; ".join(f"{e} by {', '.join(sorted(set(excluded_by[e])))}" for e in admitted)
+        problems.append(
+            Problem(
+                "warning",
+                files[0] if len(files) == 1 else str(policy_set.directory),
+                f"segment {segment.value} is unreachable in practice: every catalog endpoint"
+                f" it admits is excluded even when nothing is found, by rule"
+                f"{'s' if len(rules) > 1 else ''} {', '.join(rules)} ({which})",
+            )
+        )
     return problems
+
+
+def _file_of(policy_set: PolicySet, rule: str) -> str | None:
+    """The module (or YAML policy) that names ``rule`` in a string literal."""
+    for name, source in sorted(policy_set.modules.items()):
+        if f'"{rule}"' in source:
+            return str(policy_set.path_of(name))
+    return None

@@ -99,6 +99,9 @@ def _client(url: str, timeout: float) -> OpaClient:
 class OpaEvaluator:
     """:class:`policy_engine.ports.PolicyEvaluator` on an OPA server. Thread-safe."""
 
+    #: The backend's name (``PE_POLICY_BACKEND``), as ``GET /policies`` shows it.
+    backend = "opa"
+
     def __init__(self, policy_set: PolicySet, url: str, *, timeout: float = 2.0) -> None:
         self._policy_set = policy_set
         self._url = url.rstrip("/")

@@ -6,7 +6,8 @@ Usage: ``python -m policy_engine.policy.rego_child JOB RESULTS``. JOB is a JSON 
 appended to RESULTS as JSON lines, flushed one by one so that they survive a crash:
 ``{"event": "start", "index": i}`` before a test runs (with no tests, the modules are only
 compiled), then ``{"event": "result", "index": i,
-"passed": bool, "message": str, "duration_ms": float}``; or one ``{"event": "error",
+"passed": bool, "message": str, "duration_ms": float}`` (with ``"values": true`` in the job,
+also ``"defined": bool, "value": …``: what the rule evaluated to); or one ``{"event": "error",
 "message": str}`` when the set cannot be loaded or compiled.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from policy_engine.errors import PolicyLoadError
+from policy_engine.policy.rego_probe import UNDEFINED
 from policy_engine.policy.regopy_support import build, describe_errors, new_interpreter, read_output
 
 
@@ -50,21 +52,21 @@ def run_job(job: dict[str, Any], out: IO[str]) -> None:
         if outcome.error is not None:
             passed, message = False, f"error: {describe_errors(outcome.error, modules)}"
         elif not outcome.defined:
-            passed, message = False, "failed (undefined)"
+            passed, message = False, UNDEFINED
         elif outcome.value is True:
             passed, message = True, ""
         else:
             passed, message = False, f"failed (value {json.dumps(outcome.value)[:200]})"
-        _emit(
-            out,
-            {
-                "event": "result",
-                "index": index,
-                "passed": passed,
-                "message": message,
-                "duration_ms": duration_ms,
-            },
-        )
+        event = {
+            "event": "result",
+            "index": index,
+            "passed": passed,
+            "message": message,
+            "duration_ms": duration_ms,
+        }
+        if job.get("values"):
+            event.update(defined=outcome.defined, value=outcome.value)
+        _emit(out, event)
 
 
 def _emit(out: IO[str], event: dict[str, Any]) -> None:

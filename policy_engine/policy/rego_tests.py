@@ -24,13 +24,20 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from policy_engine.errors import PolicyLoadError
 from policy_engine.policy.hazards import find_hazards
 from policy_engine.policy.loader import PolicySet, load_policy_set
+from policy_engine.policy.rego_probe import (
+    UNDEFINED,
+    Probe,
+    explain_failure,
+    probe_module,
+    statements_of,
+)
 
 #: Default time limit for one child process, seconds.
 DEFAULT_TIMEOUT = 600.0
@@ -65,6 +72,9 @@ class RegoTestResult:
     passed: bool
     message: str
     duration_ms: float = 0.0
+    #: Set on a passing test that a bare ``opa test`` would fail: it reads data the engine
+    #: gives the tests (the catalog) and the test does not give itself.
+    warning: str = ""
 
 
 def discover_tests(test_modules: Mapping[str, str]) -> list[RegoTest]:
@@ -95,8 +105,14 @@ def run_tests(
     tests: Sequence[RegoTest] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
+    check_data: bool = False,
 ) -> list[RegoTestResult]:
-    """Run ``tests`` (default: all discovered) against the policy set, in discovery order."""
+    """Run ``tests`` (default: all discovered) against the policy set, in discovery order.
+
+    A test that is undefined gets a message naming the statement that did not hold and the
+    values it compared (:mod:`.rego_probe`). With ``check_data``, the tests also run without
+    the set's data (as a bare ``opa test`` runs them), and a test that passes only with it
+    gets a ``warning``."""
     selected = list(discover_tests(policy_set.test_modules) if tests is None else tests)
     results: dict[str, RegoTestResult] = {}
     runnable = []
@@ -117,7 +133,16 @@ def run_tests(
     }
     with tempfile.TemporaryDirectory(prefix="rego-tests-") as scratch:
         runner = _ChildRunner(policy_set, test_modules, Path(scratch), timeout)
-        results.update({r.name: r for r in runner.run(runnable)})
+        without_data = runner.start_without_data(runnable) if check_data and runnable else None
+        try:
+            results.update({r.name: r for r in runner.run(runnable)})
+            results.update(runner.explain(runnable, results))
+            if without_data is not None:
+                results.update(runner.data_warnings(without_data, runnable, results))
+        finally:
+            if without_data is not None and without_data[0].poll() is None:
+                without_data[0].kill()
+                without_data[0].communicate()
     return [results[test.name] for test in selected]
 
 
@@ -186,21 +211,118 @@ class _ChildRunner:
         found = [f"{name}: {problem}" for name in files for problem in self.hazards.get(name, [])]
         return f"; likely cause: {'; '.join(found)}" if found else ""
 
-    def _child(
-        self, tests: list[RegoTest], modules: dict[str, str]
-    ) -> tuple[list[RegoTestResult], RegoTest | None, str | None]:
-        """Run one child: (results, test running when it died, why it died)."""
+    def explain(
+        self, tests: list[RegoTest], results: Mapping[str, RegoTestResult]
+    ) -> dict[str, RegoTestResult]:
+        """Better messages for the undefined ``tests``: which statement failed, and what
+        its sides were (one more child, evaluating probes beside the tests)."""
+        undefined = [t for t in tests if results[t.name].message == UNDEFINED]
+        modules = {**self.policy_set.modules, **self.test_modules}
+        probes: list[tuple[RegoTest, Probe]] = []
+        for number, file in enumerate(dict.fromkeys(t.file for t in undefined)):
+            source = self.test_modules[file]
+            file_tests = [t for t in undefined if t.file == file]
+            bodies = {t.rule: body for t in file_tests if (body := statements_of(source, t.rule))}
+            if not bodies:
+                continue
+            text, file_probes = probe_module(file_tests[0].package, source, bodies, f"f{number}_")
+            modules[f"{file}.probe-{number}.rego"] = text
+            by_rule = {t.rule: t for t in file_tests}
+            probes += [(by_rule[probe.test], probe) for probe in file_probes]
+        if not probes:
+            return {}
+        points = [RegoTest(t.package, rule, t.file) for t, p in probes for rule in p.rules]
+        values = self._values(points, modules, self.policy_set.data)
+        if values is None:
+            return {}
+        better = {}
+        for test, probe in probes:
+            found = {rule: values[f"{test.package}.{rule}"] for rule in probe.rules}
+            message = explain_failure(probe, {k: v for k, v in found.items() if v is not None})
+            if message is not None:
+                better[test.name] = replace(results[test.name], message=message)
+        return better
+
+    def start_without_data(self, tests: list[RegoTest]) -> tuple[subprocess.Popen[str], Path]:
+        """Start running ``tests`` without the set's data, beside the main run."""
+        modules = {**self.policy_set.modules, **self.test_modules}
+        job, events = self._job(tests, modules, {})
+        return _start_child(job, events), events
+
+    def data_warnings(
+        self,
+        started: tuple[subprocess.Popen[str], Path],
+        tests: list[RegoTest],
+        results: Mapping[str, RegoTestResult],
+    ) -> dict[str, RegoTestResult]:
+        """Warnings for the tests that passed here but failed without the set's data."""
+        process, events = started
+        _wait_child(process, self.timeout)
+        failed_without = set()
+        for line in events.read_text(encoding="utf-8").splitlines():
+            event = json.loads(line)
+            if event["event"] == "error":
+                return {}
+            if event["event"] == "result" and not event["passed"]:
+                failed_without.add(tests[event["index"]].name)
+        names = ", ".join(f"data.{key}" for key in sorted(self.policy_set.data))
+        warning = (
+            f"passes only with {names}, which policy-engine gives the tests (from PE_CATALOG)"
+            " and a bare `opa test` does not: give the test its own, e.g."
+            " `with data.catalog.endpoints as [...]`"
+        )
+        return {
+            name: replace(results[name], warning=warning)
+            for name in failed_without
+            if results[name].passed
+        }
+
+    def _values(
+        self, points: list[RegoTest], modules: dict[str, str], data: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """What each rule in ``points`` evaluates to (None: undefined); None when the child
+        did not finish."""
+        job, events = self._job(points, modules, data, values=True)
+        if _wait_child(_start_child(job, events), self.timeout) is not None:
+            return None
+        found: dict[str, Any] = {}
+        for line in events.read_text(encoding="utf-8").splitlines():
+            event = json.loads(line)
+            if event["event"] == "error":
+                return None
+            if event["event"] == "result":
+                defined = event.get("defined", False)
+                found[points[event["index"]].name] = event.get("value") if defined else None
+        return found
+
+    def _job(
+        self,
+        tests: list[RegoTest],
+        modules: dict[str, str],
+        data: Mapping[str, Any],
+        *,
+        values: bool = False,
+    ) -> tuple[Path, Path]:
+        """Write a child's job file; returns it and the (empty) events file."""
         self.children += 1
         job_path = self.scratch / f"job-{self.children}.json"
         events_path = self.scratch / f"events-{self.children}.jsonl"
         job = {
             "modules": modules,
-            "data": self.policy_set.data,
+            "data": dict(data),
             "tests": [[t.package, t.rule] for t in tests],
             "base": str(self.policy_set.directory),
+            "values": values,
         }
         job_path.write_text(json.dumps(job), encoding="utf-8")
         events_path.touch()
+        return job_path, events_path
+
+    def _child(
+        self, tests: list[RegoTest], modules: dict[str, str]
+    ) -> tuple[list[RegoTestResult], RegoTest | None, str | None]:
+        """Run one child: (results, test running when it died, why it died)."""
+        job_path, events_path = self._job(tests, modules, self.policy_set.data)
         failure = _run_child(job_path, events_path, self.timeout)
         results: list[RegoTestResult] = []
         started: RegoTest | None = None
@@ -229,27 +351,44 @@ def _run_child(
     job: Path, events: Path, timeout: float, module: str = "policy_engine.policy.rego_child"
 ) -> str | None:
     """Run the child ``module``; ``None`` when it exited normally, else why it did not."""
+    return _wait_child(_start_child(job, events, module), timeout)
+
+
+def _start_child(
+    job: Path, events: Path, module: str = "policy_engine.policy.rego_child"
+) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", module, str(job), str(events)]
     package_root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def _wait_child(process: subprocess.Popen[str], timeout: float) -> str | None:
+    """Wait for a child; ``None`` when it exited normally, else why it did not."""
     try:
-        completed = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, env=env, check=False
-        )
+        _, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
         return f"timed out after {timeout:g} s"
-    if completed.returncode == 0:
+    if process.returncode == 0:
         return None
-    if completed.returncode < 0:
-        number = -completed.returncode
+    if process.returncode < 0:
+        number = -process.returncode
         try:
             label = signal.Signals(number).name
         except ValueError:
             label = "unknown"
         return f"crashed (signal {number}: {label})"
-    last = completed.stderr.strip().splitlines()[-1:] or ["no output"]
-    return f"test process exited with status {completed.returncode}: {last[0][:300]}"
+    last = stderr.strip().splitlines()[-1:] or ["no output"]
+    return f"test process exited with status {process.returncode}: {last[0][:300]}"
 
 
 def _failed(test: RegoTest, message: str) -> RegoTestResult:

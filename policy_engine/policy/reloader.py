@@ -1,12 +1,16 @@
 """Hot reload of the policy directory (SIGHUP, ``POST /policies/reload``, directory watching).
 
-A reload loads the directory with the engine's catalog, runs the candidate set's own tests
+A reload loads the directory with the engine's catalog, refuses a set that uses an entity
+type the running detectors cannot report (detectors do not reload: see
+:mod:`.entity_uses`), runs the candidate set's own tests
 (Rego tests and YAML cases, in child processes: the embedded engine can crash), builds the
 configured evaluator on it, and only then swaps the active evaluator
 (:meth:`~policy_engine.engine.ActiveEvaluator.swap`), so a decision sees either the old
 evaluator or the new one (the engine reads it once per decision and audits that
 evaluator's revision). When any step fails, the old set
-keeps serving and the outcome lists the errors. Reloads are serialized.
+keeps serving and the outcome lists the errors. Reloads are serialized. Each reload also
+retries the shadow candidate (PE_SHADOW_POLICIES_DIR), if there is one: the outcome's
+``shadow`` says what became of it.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from policy_engine.catalog import Catalog
 from policy_engine.engine import ActiveEvaluator
@@ -28,10 +33,16 @@ from policy_engine.policy.rego_tests import run_tests
 from policy_engine.policy.yaml_cases import run_yaml_cases
 from policy_engine.ports import PolicyEvaluator
 
+if TYPE_CHECKING:
+    from policy_engine.policy.shadow import ShadowSlot
+
 log = get_logger("policy_engine.policy.reloader")
 
 #: Builds the configured evaluator on a policy set (raises on failure).
 EvaluatorFactory = Callable[[PolicySet], PolicyEvaluator]
+
+#: Problems that refuse a candidate before its tests run (one message each).
+CandidateCheck = Callable[[PolicySet], list[str]]
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,9 @@ class ReloadOutcome:
     candidate_revision: str | None = None
     errors: list[str] = field(default_factory=list)
     tests_run: int = 0
+    #: What the retried shadow candidate became (``applied``, ``unchanged``, ``refused``);
+    #: None without shadow mode.
+    shadow: str | None = None
 
     @property
     def applied(self) -> bool:
@@ -69,17 +83,24 @@ class PolicyReloader:
         catalog: Catalog,
         directory: Path,
         factory: EvaluatorFactory,
+        *,
+        check: CandidateCheck | None = None,
+        shadow: ShadowSlot | None = None,
     ) -> None:
         self.policies = policies
         self.catalog = catalog
         self.directory = directory
         self.factory = factory
+        self.check = check
+        self.shadow = shadow
         self._lock = threading.Lock()
         self.last: ReloadOutcome | None = None
 
     def reload(self, *, trigger: str = "api") -> ReloadOutcome:
         with self._lock:
             outcome = self._reload()
+            if self.shadow is not None:
+                outcome = replace(outcome, shadow=self.shadow.retry())
         self.last = outcome
         event = {
             "trigger": trigger,
@@ -87,6 +108,7 @@ class PolicyReloader:
             "revision": outcome.revision,
             "previous_revision": outcome.previous_revision,
             "candidate_revision": outcome.candidate_revision,
+            "shadow": outcome.shadow,
         }
         if outcome.applied:
             log.info("policies_reload", **event)
@@ -103,6 +125,9 @@ class PolicyReloader:
             return ReloadOutcome("rejected", previous, previous, errors=str(exc).splitlines())
         if candidate.revision == previous:
             return ReloadOutcome("unchanged", previous, previous, candidate.revision)
+        problems = self.check(candidate) if self.check is not None else []
+        if problems:
+            return ReloadOutcome("rejected", previous, previous, candidate.revision, problems)
         tests_run, failures = check_candidate(candidate)
         if failures:
             return ReloadOutcome(
@@ -142,14 +167,18 @@ class PolicyReloader:
         signal.signal(signal.SIGHUP, handler)
 
     def watch(self, interval: float) -> threading.Event:
-        """Poll the directory's policy files every ``interval`` seconds and reload on a
-        change. Returns an event that stops the watcher when set."""
+        """Poll the directory's policy files (and the shadow candidate's) every ``interval``
+        seconds and reload on a change. Returns an event that stops the watcher when set."""
         stop = threading.Event()
 
+        directories = [self.directory]
+        if self.shadow is not None:
+            directories.append(self.shadow.directory)
+
         def loop() -> None:
-            seen = snapshot(self.directory)
+            seen = [snapshot(d) for d in directories]
             while not stop.wait(interval):
-                current = snapshot(self.directory)
+                current = [snapshot(d) for d in directories]
                 if current != seen:
                     seen = current
                     self.reload(trigger="watch")

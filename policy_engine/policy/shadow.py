@@ -13,15 +13,22 @@ never raises and never changes the answer. :func:`shadow_metrics` exposes the co
 
 :func:`build_shadow` runs the candidate's own tests in child processes before it is used, so
 that a set that crashes the embedded engine never runs in the serving process.
+
+:class:`ShadowSlot` is what the engine holds (the composition root builds it once): the
+candidate now evaluated, if any, and why the last candidate was refused. A policy reload
+retries the candidate directory (:meth:`ShadowSlot.retry`); a refused candidate leaves the
+one before it running, and ``GET /policies/shadow`` shows the reason.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from policy_engine.errors import PolicyLoadError
+from policy_engine.errors import PolicyEngineError, PolicyLoadError
 from policy_engine.logs import get_logger
 from policy_engine.models import PolicyResult
 from policy_engine.policy.loader import PolicySet
@@ -102,7 +109,10 @@ class ShadowEvaluator:
 
 def shadow_metrics(shadow: object) -> dict[str, float]:
     """Counters for a metrics endpoint: ``policy_shadow_evaluations_total``,
-    ``policy_shadow_differing_total``, ``policy_shadow_errors_total`` (empty when off)."""
+    ``policy_shadow_differing_total``, ``policy_shadow_errors_total`` (empty when off).
+    ``shadow`` may be a :class:`ShadowSlot` (its current candidate counts)."""
+    if isinstance(shadow, ShadowSlot):
+        shadow = shadow.current
     if not isinstance(shadow, ShadowEvaluator):
         return {}
     stats = shadow.stats()
@@ -113,13 +123,21 @@ def shadow_metrics(shadow: object) -> dict[str, float]:
     }
 
 
-def build_shadow(policy_set: PolicySet) -> ShadowEvaluator:
+def build_shadow(
+    policy_set: PolicySet, check: Callable[[PolicySet], list[str]] | None = None
+) -> ShadowEvaluator:
     """A shadow on ``policy_set``, always on the embedded engine (a shadow must not push to
-    the OPA server the active set lives on), after its own tests passed in child processes.
-    Raises :class:`PolicyLoadError` naming the failures."""
+    the OPA server the active set lives on), after ``check`` (e.g. entity types the running
+    detectors cannot report) found nothing and its own tests passed in child processes.
+    Raises :class:`PolicyLoadError` naming the problems."""
     from policy_engine.policy.embedded import EmbeddedEvaluator
     from policy_engine.policy.reloader import check_candidate
 
+    problems = check(policy_set) if check is not None else []
+    if problems:
+        raise PolicyLoadError(
+            f"{policy_set.directory}: shadow policy set refused: " + "; ".join(problems[:5])
+        )
     _, failures = check_candidate(policy_set)
     if failures:
         raise PolicyLoadError(
@@ -127,3 +145,72 @@ def build_shadow(policy_set: PolicySet) -> ShadowEvaluator:
             + "; ".join(failures[:5])
         )
     return ShadowEvaluator(EmbeddedEvaluator(policy_set))
+
+
+class ShadowSlot:
+    """The shadow candidate of a directory: the one evaluated now (``current``, None while
+    none passed) and the last refusal. The engine calls it with every decision; it returns
+    the candidate's entry for the audit record, or None when no candidate runs.
+
+    ``load`` reads the directory into a policy set, ``build`` turns a set into a shadow
+    (running its checks and tests); both raise :class:`PolicyEngineError`."""
+
+    def __init__(
+        self,
+        directory: Path,
+        load: Callable[[], PolicySet],
+        build: Callable[[PolicySet], ShadowEvaluator],
+    ) -> None:
+        self.directory = directory
+        self._load = load
+        self._build = build
+        self._lock = threading.Lock()
+        self.current: ShadowEvaluator | None = None
+        #: ``{"revision", "reason", "time"}`` of the last refused candidate; None once one
+        #: is applied.
+        self.refused: dict[str, Any] | None = None
+
+    def __call__(
+        self, policy_input: Mapping[str, Any], active: PolicyResult
+    ) -> dict[str, Any] | None:
+        shadow = self.current
+        return None if shadow is None else shadow(policy_input, active)
+
+    def retry(self) -> str:
+        """Load the directory again: ``applied`` (a new candidate runs, with new counters),
+        ``unchanged`` (the same revision as the one running) or ``refused`` (the one before
+        keeps running, if any; a refused revision is tried again at the next retry)."""
+        with self._lock:
+            try:
+                candidate = self._load()
+            except PolicyEngineError as exc:
+                return self._refuse(None, str(exc))
+            if self.current is not None and candidate.revision == self.current.revision:
+                self.refused = None  # the directory is back to the running candidate
+                return "unchanged"
+            try:
+                shadow = self._build(candidate)
+            except PolicyEngineError as exc:
+                return self._refuse(candidate.revision, str(exc))
+            self.current, self.refused = shadow, None
+            log.info("shadow_applied", directory=str(self.directory), revision=shadow.revision)
+            return "applied"
+
+    def _refuse(self, revision: str | None, reason: str) -> str:
+        self.refused = {
+            "revision": revision,
+            "reason": reason,
+            "time": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
+        log.error("shadow_refused", directory=str(self.directory), error=reason[:500])
+        return "refused"
+
+    def status(self) -> dict[str, Any]:
+        """What ``GET /policies/shadow`` shows: the counters of the running candidate (if
+        any), its directory, and the last refusal (if any)."""
+        shadow = self.current
+        body: dict[str, Any] = {"enabled": shadow is not None, "directory": str(self.directory)}
+        if shadow is not None:
+            body.update(shadow.stats())
+        body["refused"] = self.refused
+        return body

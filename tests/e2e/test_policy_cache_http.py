@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 def cache_of(server: Server) -> object:
     answer = httpx.get(f"{server.url}/policies", headers=auth(AUDITOR), timeout=10)
     assert answer.status_code == 200
-    assert answer.json()["backend"] == "EmbeddedEvaluator"
+    assert answer.json()["backend"] == "embedded"
     return answer.json()["result_cache"]
 
 

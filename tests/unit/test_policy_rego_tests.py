@@ -152,7 +152,7 @@ def test_real_child_reports_pass_fail_and_values(tmp_path: Path) -> None:
     results = rego_tests.run_rego_tests(tmp_path, {"catalog": {"endpoints": []}})
     assert [(r.name, r.passed, r.message) for r in results] == [
         ("demo_test.test_one", True, ""),
-        ("demo_test.test_two", False, "failed (undefined)"),
+        ("demo_test.test_two", False, "line 8: 1 == 2: got 1, expected 2"),
         ("demo_test.test_three", False, "failed (value 3)"),
     ]
     assert all(r.file == "demo_test.rego" for r in results)
@@ -169,7 +169,7 @@ def test_main_exit_codes_and_output(tmp_path: Path, capsys: pytest.CaptureFixtur
     (tmp_path / "demo_test.rego").write_text(PASSING + "\ntest_two if {\n\t1 == 2\n}\n")
     assert rego_tests.main([str(tmp_path)]) == 1
     out = capsys.readouterr().out
-    assert "FAIL demo_test.test_two (demo_test.rego): failed (undefined)" in out
+    assert "FAIL demo_test.test_two (demo_test.rego): line 8: 1 == 2: got 1, expected 2" in out
     assert "1 passed, 1 failed" in out
 
 

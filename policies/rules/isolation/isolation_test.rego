@@ -1,6 +1,7 @@
-# Tests of policies/rules/isolation; decisions combining modules are tested in
-# policies/segmentation_test.rego. Input is set key by key (`with input.categories as …`):
-# replacing the whole input document in one `with` crashes the embedded engine.
+# Tests of policies/rules/isolation; how the core combines modules is tested in
+# policies/segmentation_test.rego, whole decisions by YAML cases (decisions_test.yaml).
+# Input is set key by key (`with input.categories as …`): replacing the whole input
+# document in one `with` crashes the embedded engine.
 package segmentation_test.rules.isolation
 
 import data.segmentation.rules.isolation

@@ -1,5 +1,5 @@
-# Tests of policies/rules/provenance; decisions combining modules are tested in
-# policies/segmentation_test.rego.
+# Tests of policies/rules/provenance; how the core combines modules is tested in
+# policies/segmentation_test.rego, whole decisions by YAML cases (decisions_test.yaml).
 package segmentation_test.rules.provenance
 
 import data.segmentation.rules.provenance
