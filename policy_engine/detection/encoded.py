@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import regex
 
-from policy_engine.detection.prefilter import gate
+from policy_engine.detection.hyperscan_db import gate
 
 MAX_PAYLOADS = 32
 MAX_CANDIDATES = 512  # runs tried (decoded or not) per text

@@ -25,7 +25,7 @@ Each pass rewrites non-overlapping ranges; :class:`OffsetMap` keeps, per rewritt
 where it came from, so a span found in the normalized view maps back to the original
 text (a span that starts or ends inside a rewritten range widens to cover all of it).
 A text with nothing to normalize costs one ``isascii`` check and one hyperscan pass
-(:class:`~policy_engine.detection.prefilter.Gate`; the separator regex runs only when that
+(:class:`~policy_engine.detection.hyperscan_db.Gate`; the separator regex runs only when that
 cannot rule it out), and returns itself with the identity map.
 """
 
@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from policy_engine.detection.prefilter import Gate, gate
+from policy_engine.detection.hyperscan_db import Gate, gate
 
 #: Latin letters that Cyrillic and Greek letters are mistaken for (the usual confusables).
 HOMOGLYPHS: dict[str, str] = {

@@ -5,8 +5,9 @@ what building the detector costs (about 0.9 s of CPU for the shipped detectors).
 :class:`PrefilterStore` keeps both in a directory (``PE_COMPILED_CACHE_DIR``, default
 ``var/cache``), one file per set of patterns, named by a digest of everything the result
 depends on: the patterns and their flags, the hyperscan version, the machine and the
-source of :mod:`.prefilter` itself. A changed detector file, upgrade or code change
-therefore gets a new entry; nothing is ever read for a different set of patterns.
+source of :mod:`.prefilter` and of the modules it measures and compiles with. A changed
+detector file, upgrade or code change therefore gets a new entry; nothing is ever read for
+a different set of patterns.
 
 A file that cannot be read, is truncated, fails its checksum or that hyperscan refuses is
 ignored (a warning is logged) and compiled again; writing is atomic (a temporary file
@@ -36,7 +37,11 @@ log = get_logger(__name__)
 
 #: Changes when the file layout below changes.
 _FORMAT = "policy-engine prefilter 2"
-_SOURCE = Path(__file__).with_name("prefilter.py")
+#: The modules whose code decides what is compiled and measured.
+_SOURCES = tuple(
+    Path(__file__).with_name(name)
+    for name in ("prefilter.py", "regex_reach.py", "regex_rewrite.py", "hyperscan_db.py")
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ class PrefilterStore:
             getattr(hyperscan, "__version__", "?"),
             platform.machine(),
             platform.python_version(),
-            hashlib.sha256(_SOURCE.read_bytes()).hexdigest(),
+            *(hashlib.sha256(source.read_bytes()).hexdigest() for source in _SOURCES),
             json.dumps([[pattern, flags] for pattern, flags in patterns]),
         ):
             digest.update(part.encode("utf-8"))

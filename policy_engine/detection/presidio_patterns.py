@@ -3,7 +3,7 @@
 :func:`pattern_results` is ``PatternRecognizer.analyze`` step by step (Presidio 2.2:
 match, validate, invalidate, score, explanation, drop minimum scores, remove contained
 duplicates) with the one change that pattern ``i`` is searched with
-:func:`~policy_engine.detection.prefilter.finditer` in ``windowings[i]``. Recognizers that
+:func:`~policy_engine.detection.windows.finditer` in ``windowings[i]``. Recognizers that
 override ``analyze`` are not handled here: they run as they are, and those whose results
 all come from matches of their patterns (the IBAN recognizer, :func:`gated_only`) are
 skipped where none of their patterns can match.
@@ -20,8 +20,8 @@ from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerRes
 from presidio_analyzer.pattern_recognizer import REGEX_TIMEOUT_SECONDS
 from presidio_analyzer.predefined_recognizers import IbanRecognizer
 
-from policy_engine.detection.prefilter import Windowing, finditer
 from policy_engine.detection.results import recognizer_result
+from policy_engine.detection.windows import Windowing, finditer
 from policy_engine.logs import get_logger
 
 log = get_logger(__name__)

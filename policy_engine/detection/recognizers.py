@@ -40,10 +40,10 @@ from policy_engine.detection.definitions import (
     SourceCodeRecognizerDef,
     compile_regex,
 )
-from policy_engine.detection.prefilter import Windowing, finditer
 from policy_engine.detection.results import recognizer_result
 from policy_engine.detection.source_code import CodeHeuristic, SourceCodeRecognizer
 from policy_engine.detection.validators import VALIDATORS, shannon_entropy
+from policy_engine.detection.windows import Windowing, finditer
 from policy_engine.errors import DetectionError
 
 #: Time limit for one pattern over one text. Linear patterns take milliseconds even on
