@@ -8,6 +8,7 @@ Every ``*.yaml`` file in a detectors directory (read in sorted order) is one
       builtin_entities: [PERSON, EMAIL_ADDRESS, US_SSN]   # Presidio built-ins reported
       score_threshold: 0.4         # global minimum score for every entity type
       score_thresholds: {PHONE_NUMBER: 0.5}               # per-entity overrides
+      ner_windows: true            # NER reads only the windows around capitalised words
     recognizers:
       - id: aws_access_key         # unique in the directory; lower_snake_case
         entity_type: AWS_ACCESS_KEY
@@ -234,6 +235,9 @@ class AnalysisSettings(_Strict):
     score_thresholds: dict[EntityType, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
         default_factory=dict
     )
+    #: Whether spaCy's NER reads only the windows around capitalised words (see
+    #: ``ner_windows.py``); false: every text whole, at about twice the cost.
+    ner_windows: bool = True
 
     @field_validator("builtin_entities")
     @classmethod

@@ -11,8 +11,12 @@ of other labels, repeats and lists of names, places reported as LOCATION). The c
 that needs the pattern stage's spans (a "name" inside a secret or a code block is no
 name) is done when the stages are merged (:func:`merge_stage_spans`).
 
-Long texts are cut into pieces of at most :data:`CHUNK_CHARS` characters at line or
-sentence ends: spaCy's working memory grows with the length of one text (about 300 MB
+The model reads only the windows of a text that can hold a name or a place
+(:mod:`.ner_windows`: capitalised words with a few tokens of context), unless the
+detectors directory turns that off (``analysis.ner_windows: false``); the rules on its
+entities then run over the whole text. Pieces are at most :data:`CHUNK_CHARS` characters
+(a longer window is cut at a line or sentence end) and go to spaCy in batches of at most
+that many characters: spaCy's working memory grows with what one call holds (about 300 MB
 for 100 KB), not with the number of pieces.
 """
 
@@ -31,6 +35,7 @@ from policy_engine.detection.definitions import DetectorSet
 from policy_engine.detection.evasion import scan
 from policy_engine.detection.explain import span_of
 from policy_engine.detection.ner_pipeline import dictionary
+from policy_engine.detection.ner_windows import windows
 from policy_engine.detection.person_names import NameSpan, is_place, person_spans
 from policy_engine.detection.plausibility import filter_implausible
 from policy_engine.detection.results import recognizer_result
@@ -68,6 +73,8 @@ class NerStage:
     ) -> None:
         self.chunk_chars = chunk_chars
         analysis = detector_set.analysis
+        #: Whether the model reads only the windows around candidates (``ner_windows``).
+        self.windowed = analysis.ner_windows
         self._analysis = analysis
         self.entity_types: tuple[str, ...] = tuple(
             sorted(e for e in analysis.builtin_entities if e in NER_ENTITIES)
@@ -94,33 +101,54 @@ class NerStage:
         if not self._entities or not text.strip():
             return []
         spans: list[DetectedSpan] = []
-        for offset, piece in chunks(text, self.chunk_chars):
-            for result in self._results(piece):
-                if result.score < self._analysis.threshold(result.entity_type):
-                    continue
-                spans.append(
-                    span_of(
-                        result, category="pii", detector=DETECTOR_ID, explain=explain, offset=offset
-                    )
-                )
+        for result in self._results(text):
+            if result.score < self._analysis.threshold(result.entity_type):
+                continue
+            spans.append(span_of(result, category="pii", detector=DETECTOR_ID, explain=explain))
         spans.sort(key=lambda s: (s.start, s.end, s.type))
         return filter_implausible(text, spans)
 
+    def pieces(self, text: str) -> list[tuple[int, str]]:
+        """``(offset, piece)`` of ``text`` that the model reads: the windows around
+        candidates (:mod:`.ner_windows`) or, with windows off, all of it; each at most
+        :attr:`chunk_chars` long."""
+        ranges = windows(text) if self.windowed else [(0, len(text))]
+        return [
+            (low + offset, piece)
+            for low, high in ranges
+            for offset, piece in chunks(text[low:high], self.chunk_chars)
+            if piece.strip()
+        ]
+
     def _results(self, text: str) -> list[RecognizerResult]:
-        if not text.strip():
+        pieces = self.pieces(text)
+        if not pieces:
             return []
+        results: list[RecognizerResult] = []
+        entities: list[tuple[str, int, int]] = []
         try:
             with self._lock:
-                artifacts = self.nlp_engine.process_text(text, LANGUAGE)
-            results: list[RecognizerResult] = self._recognizer.analyze(
-                text, self._entities, artifacts
-            )
+                for batch in _batches(pieces, self.chunk_chars):
+                    # batch_size counts texts for spaCy but words for its NER component:
+                    # the group is one batch either way (at most chunk_chars characters).
+                    analysed = self.nlp_engine.process_batch(
+                        [piece for _, piece in batch], LANGUAGE, batch_size=self.chunk_chars
+                    )
+                    for (offset, piece), (_, artifacts) in zip(batch, analysed, strict=True):
+                        for result in self._recognizer.analyze(piece, self._entities, artifacts):
+                            result.start += offset
+                            result.end += offset
+                            results.append(result)
+                        # The doc's entities keep spaCy's own labels (Presidio renames
+                        # only its copies).
+                        entities += [
+                            (e.label_, e.start_char + offset, e.end_char + offset)
+                            for e in artifacts.tokens.ents
+                        ]
         except Exception as exc:  # spaCy's messages may quote the text: name the type only
             raise DetectionError(f"detector presidio: NER failed ({type(exc).__name__})") from None
         if "PERSON" not in self._entities:
             return results
-        # The doc's entities keep spaCy's own labels (Presidio renames only its copies).
-        entities = [(e.label_, e.start_char, e.end_char) for e in artifacts.tokens.ents]
         names = person_spans(text, entities, self._dictionary)
         towns: list[NameSpan] = []
         people: list[NameSpan] = []
@@ -155,6 +183,19 @@ class NerStage:
             name=NER_RECOGNIZER,
             identifier=self._recognizer.id,
         )
+
+
+def _batches(pieces: Sequence[tuple[int, str]], limit: int) -> Iterator[Sequence[tuple[int, str]]]:
+    """``pieces`` in consecutive groups of at most ``limit`` characters (a piece longer than
+    that alone): spaCy's working memory follows what one call holds."""
+    first, size = 0, 0
+    for index, (_, piece) in enumerate(pieces):
+        if size and size + len(piece) > limit:
+            yield pieces[first:index]
+            first, size = index, 0
+        size += len(piece)
+    if first < len(pieces):
+        yield pieces[first:]
 
 
 def chunks(text: str, limit: int) -> Iterator[tuple[int, str]]:
