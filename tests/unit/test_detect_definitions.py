@@ -54,6 +54,7 @@ def test_shipped_directory_loads_with_the_expected_recognizers() -> None:
         "api_key",
         "atlassian_pat",
         "aws_access_key",
+        "branded_card",
         "classification_banner",
         "classification_in_prose",
         "classification_phrase",
