@@ -45,6 +45,8 @@ from policy_engine.models import DetectedSpan
 LANGUAGE = "en"
 DETECTOR_ID = f"presidio:{NER_RECOGNIZER}"
 
+#: PII types whose spans hold the model's entities as pieces (dropped when merging).
+CONTAINERS = frozenset({"STREET_ADDRESS"})
 #: Longest piece of text given to spaCy at once.
 CHUNK_CHARS = 10_000
 #: How each PERSON rule of :mod:`.person_names` explains its span.
@@ -231,12 +233,14 @@ def merge_stage_spans(
 ) -> list[DetectedSpan]:
     """The spans of two stages as one analysis would have reported them.
 
-    A name inside a span of another category (a secret, a marking, source code) is
+    A name or place inside a span of another category (a secret, a marking, source code)
+    or inside a street address (whose street and town the model reports as pieces) is
     dropped, and of two spans of one type where one contains the other, the one with the
     lower score goes (on equal scores the shorter one), as Presidio does within one
     analysis.
     """
-    others = [(s.start, s.end) for s in earlier if s.category != "pii"]
+    others = [(s.start, s.end) for s in earlier if s.category != "pii" or s.type in CONTAINERS]
+
     kept_later = [
         span
         for span in later

@@ -68,7 +68,7 @@ def evaluate(cases: Sequence[Case], systems: Sequence[System]) -> dict[str, Any]
     targets: dict[str, dict[str, Any]] = {}
     for system in systems:
         types = evaluated & system.supported
-        pairs = [(case, case.gold, system.predict(case.text)) for case in cases]
+        pairs = [(case, case.gold, case.scored(system.predict(case.text))) for case in cases]
         plain = [(g, p) for case, g, p in pairs if not case.evasion]
         disguised = [(g, p) for case, g, p in pairs if case.evasion]
         scores = score(plain, types)

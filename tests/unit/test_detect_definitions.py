@@ -77,6 +77,7 @@ def test_shipped_directory_loads_with_the_expected_recognizers() -> None:
         "proprietary_notice",
         "slack_token",
         "source_code",
+        "street_address",
         "vendor_keyed_assignment",
         "url_credentials",
         "vendor_token",
