@@ -5,9 +5,12 @@ pattern stage first, this one second. Here spaCy's pipeline (NER only, see
 :mod:`.ner_pipeline`) runs over the text and Presidio's ``SpacyRecognizer`` turns its
 entities into results, with Presidio's own label mapping and scores. Like the pattern
 stage it scans the normalized view and decoded payloads (:mod:`.evasion`) and drops
-implausible names (:mod:`.plausibility`). PERSON spans come from the rules of
-:mod:`.person_names` on the doc's entities (names cut to their edges, name-shaped entities
-of other labels, repeats and lists of names, places reported as LOCATION). The check
+implausible names (:mod:`.plausibility`) and the hashtags, chat words, holidays and
+products of informal text (:mod:`.informal`); names written in lower case after a cue
+are shown to the model capitalised (:mod:`.lower_case_names`). PERSON spans come from
+the rules of :mod:`.person_names` on the doc's entities (names cut to their edges,
+name-shaped entities of other labels, repeats and lists of names, places reported as
+LOCATION). The check
 that needs the pattern stage's spans (a "name" inside a secret or a code block is no
 name) is done when the stages are merged (:func:`merge_stage_spans`).
 
@@ -34,6 +37,8 @@ from policy_engine.detection.builtins import NER_ENTITIES, NER_RECOGNIZER
 from policy_engine.detection.definitions import DetectorSet
 from policy_engine.detection.evasion import scan
 from policy_engine.detection.explain import span_of
+from policy_engine.detection.informal import not_a_name
+from policy_engine.detection.lower_case_names import cased
 from policy_engine.detection.ner_pipeline import dictionary
 from policy_engine.detection.ner_windows import windows
 from policy_engine.detection.person_names import NameSpan, is_place, person_spans
@@ -45,6 +50,8 @@ from policy_engine.models import DetectedSpan
 LANGUAGE = "en"
 DETECTOR_ID = f"presidio:{NER_RECOGNIZER}"
 
+#: The types that hashtags, chat words, holidays and products are taken for.
+_NAMES_AND_PLACES = frozenset({"PERSON", "LOCATION"})
 #: PII types whose spans hold the model's entities as pieces (dropped when merging).
 CONTAINERS = frozenset({"STREET_ADDRESS"})
 #: Longest piece of text given to spaCy at once.
@@ -102,13 +109,26 @@ class NerStage:
         """Entities of ``text`` exactly as written, implausible names dropped."""
         if not self._entities or not text.strip():
             return []
+        # Lower-case names are shown to the model capitalised; offsets stay the same.
+        view, capitalised = (
+            cased(text, self._dictionary) if "PERSON" in self._entities else (text, [])
+        )
         spans: list[DetectedSpan] = []
-        for result in self._results(text):
+        for result in self._results(view):
             if result.score < self._analysis.threshold(result.entity_type):
+                continue
+            if result.entity_type != "PERSON" and any(
+                start < result.end and result.start < end for start, end in capitalised
+            ):
                 continue
             spans.append(span_of(result, category="pii", detector=DETECTOR_ID, explain=explain))
         spans.sort(key=lambda s: (s.start, s.end, s.type))
-        return filter_implausible(text, spans)
+        return [
+            span
+            for span in filter_implausible(view, spans)
+            if span.type not in _NAMES_AND_PLACES
+            or not not_a_name(view, span.start, span.end, self._dictionary)
+        ]
 
     def pieces(self, text: str) -> list[tuple[int, str]]:
         """``(offset, piece)`` of ``text`` that the model reads: the windows around
@@ -240,7 +260,6 @@ def merge_stage_spans(
     analysis.
     """
     others = [(s.start, s.end) for s in earlier if s.category != "pii" or s.type in CONTAINERS]
-
     kept_later = [
         span
         for span in later
