@@ -177,6 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"eval: error: {exc}", file=sys.stderr)
         return 2
     result = evaluate(cases, systems)
+    windows = systems[0].ner_windows_report(cases) if isinstance(systems[0], OurSystem) else None
+    if windows is not None:
+        result["ner_windows"] = windows
     json_path, md_path = report.write(result, args.out)
     print(report.markdown(result))
     print(f"written: {json_path} {md_path}")

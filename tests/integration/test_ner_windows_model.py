@@ -13,6 +13,8 @@ import pytest
 
 from policy_engine.detection import PresidioDetector, load_detector_set
 from policy_engine.detection.ner_stage import NerStage
+from policy_engine.evaluation.cases import Case, parse_markup
+from policy_engine.evaluation.windows import skipped_text_report
 from policy_engine.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -71,3 +73,21 @@ def test_text_without_candidates_is_not_given_to_the_model(
 ) -> None:
     windowed, _ = stages
     assert windowed.pieces("the review moved to the afternoon; nothing else changed.") == []
+
+
+def test_the_evaluation_counts_names_in_the_skipped_text(
+    stages: tuple[NerStage, NerStage],
+) -> None:
+    windowed, _ = stages
+    detector_set = load_detector_set(PROJECT_ROOT / "detectors")
+    text, gold = parse_markup(
+        "the invoice from [[PERSON:bennett]] is late. Ask [[PERSON:Laura Okafor]] in "
+        "[[LOCATION:Lisbon]] about it."
+    )
+    case = Case(id="c", text=text, gold=gold, category="pii", origin="project")
+    report = skipped_text_report([case], detector_set, windowed)
+    assert report["gold_in_skipped_text"] == {"PERSON": 1, "LOCATION": 0}
+    assert 0 < report["characters_read_share"] < 1
+    stage = report["ner_stage"]["windows"]
+    assert stage["PERSON"]["gold"] == 2 and stage["PERSON"]["recall"] == 0.5
+    assert stage["LOCATION"]["recall"] == 1.0
