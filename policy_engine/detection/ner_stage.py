@@ -97,16 +97,27 @@ class NerStage:
         pipelines = getattr(nlp_engine, "nlp", None) or {}
         self._dictionary = dictionary(pipelines[LANGUAGE]) if LANGUAGE in pipelines else frozenset()
 
-    def detect(self, text: str) -> list[DetectedSpan]:
-        """Entities in ``text``, its normalized view and decoded payloads (original offsets)."""
-        return scan(text, lambda view: self.analyze(view))
+    def detect(self, text: str, covered: Sequence[tuple[int, int]] = ()) -> list[DetectedSpan]:
+        """Entities in ``text``, its normalized view and decoded payloads (original offsets).
+
+        ``covered``: spans of ``text`` whose names and places are dropped anyway (inside a
+        secret, code or a street address, :func:`merge_stage_spans`): the model need not
+        read their capitalised words when ``text`` is its own normalized view."""
+
+        def analyze(view: str) -> list[DetectedSpan]:
+            return self.analyze(view, covered=covered if view == text else ())
+
+        return scan(text, analyze)
 
     def explain(self, text: str) -> list[DetectedSpan]:
         """Like :meth:`detect`, each span an :class:`ExplainedSpan`."""
         return scan(text, lambda view: self.analyze(view, explain=True))
 
-    def analyze(self, text: str, *, explain: bool = False) -> list[DetectedSpan]:
-        """Entities of ``text`` exactly as written, implausible names dropped."""
+    def analyze(
+        self, text: str, *, explain: bool = False, covered: Sequence[tuple[int, int]] = ()
+    ) -> list[DetectedSpan]:
+        """Entities of ``text`` exactly as written, implausible names dropped; the model does
+        not read the candidates inside ``covered`` (see :meth:`detect`)."""
         if not self._entities or not text.strip():
             return []
         # Lower-case names are shown to the model capitalised; offsets stay the same.
@@ -114,7 +125,7 @@ class NerStage:
             cased(text, self._dictionary) if "PERSON" in self._entities else (text, [])
         )
         spans: list[DetectedSpan] = []
-        for result in self._results(view):
+        for result in self._results(view, covered):
             if result.score < self._analysis.threshold(result.entity_type):
                 continue
             if result.entity_type != "PERSON" and any(
@@ -130,11 +141,11 @@ class NerStage:
             or not not_a_name(view, span.start, span.end, self._dictionary)
         ]
 
-    def pieces(self, text: str) -> list[tuple[int, str]]:
+    def pieces(self, text: str, covered: Sequence[tuple[int, int]] = ()) -> list[tuple[int, str]]:
         """``(offset, piece)`` of ``text`` that the model reads: the windows around
-        candidates (:mod:`.ner_windows`) or, with windows off, all of it; each at most
-        :attr:`chunk_chars` long."""
-        ranges = windows(text) if self.windowed else [(0, len(text))]
+        candidates outside ``covered`` (:mod:`.ner_windows`) or, with windows off, all of
+        it; each at most :attr:`chunk_chars` long."""
+        ranges = windows(text, covered=covered) if self.windowed else [(0, len(text))]
         return [
             (low + offset, piece)
             for low, high in ranges
@@ -142,8 +153,14 @@ class NerStage:
             if piece.strip()
         ]
 
-    def _results(self, text: str) -> list[RecognizerResult]:
-        pieces = self.pieces(text)
+    def read_ranges(self, text: str) -> list[tuple[int, int]]:
+        """The ``(start, end)`` ranges of ``text`` (one normalized view) the model reads, as
+        :meth:`analyze` finds them (lower-case names after a cue count as capitalised)."""
+        view = cased(text, self._dictionary)[0] if "PERSON" in self._entities else text
+        return windows(view) if self.windowed else [(0, len(text))]
+
+    def _results(self, text: str, covered: Sequence[tuple[int, int]]) -> list[RecognizerResult]:
+        pieces = self.pieces(text, covered)
         if not pieces:
             return []
         results: list[RecognizerResult] = []
@@ -248,6 +265,11 @@ def _cut(text: str, start: int, limit: int) -> int:
     return limit
 
 
+def covered_spans(earlier: Sequence[DetectedSpan]) -> list[tuple[int, int]]:
+    """Where a name or place of a later stage is dropped by :func:`merge_stage_spans`."""
+    return [(s.start, s.end) for s in earlier if s.category != "pii" or s.type in CONTAINERS]
+
+
 def merge_stage_spans(
     earlier: Sequence[DetectedSpan], later: Sequence[DetectedSpan]
 ) -> list[DetectedSpan]:
@@ -259,7 +281,7 @@ def merge_stage_spans(
     lower score goes (on equal scores the shorter one), as Presidio does within one
     analysis.
     """
-    others = [(s.start, s.end) for s in earlier if s.category != "pii" or s.type in CONTAINERS]
+    others = covered_spans(earlier)
     kept_later = [
         span
         for span in later

@@ -23,6 +23,7 @@ A candidate is a word written with a capital letter (or in capitals, ``UK``), ex
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import regex
@@ -86,10 +87,15 @@ def candidates(text: str) -> list[Candidate]:
     return found
 
 
-def windows(text: str, context: int = CONTEXT_TOKENS) -> list[tuple[int, int]]:
-    """The merged ``(start, end)`` ranges of ``text`` around its :func:`candidates`: each
-    with ``context`` tokens after it and, unless it starts a sentence, before it."""
+def windows(
+    text: str, context: int = CONTEXT_TOKENS, *, covered: Sequence[tuple[int, int]] = ()
+) -> list[tuple[int, int]]:
+    """The merged ``(start, end)`` ranges of ``text`` around its :func:`candidates` (those
+    inside a ``covered`` span left out): each with ``context`` tokens after it and, unless
+    it starts a sentence, before it."""
     found = candidates(text)
+    if covered:
+        found = [c for c in found if not any(a <= c.start and c.end <= b for a, b in covered)]
     if not found:
         return []
     tokens = [match.span() for match in _TOKEN.finditer(text)]

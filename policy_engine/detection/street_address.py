@@ -207,6 +207,7 @@ class StreetAddressRecognizer(LocalRecognizer):
         explanation = AnalysisExplanation(
             recognizer=self._detector_id,
             original_score=score,
+            pattern_name="street line" if how == "street" else f"{how} address (pyap2)",
             textual_explanation=(
                 "a street line (house number, street, street type)"
                 if how == "street"

@@ -20,7 +20,6 @@ from typing import Any
 
 from policy_engine.detection.definitions import DetectorSet
 from policy_engine.detection.ner_stage import NerStage
-from policy_engine.detection.ner_windows import windows
 from policy_engine.detection.normalize import normalize
 from policy_engine.evaluation.cases import Case
 from policy_engine.evaluation.scoring import Span
@@ -45,7 +44,7 @@ def skipped_text_report(
         if case.evasion:
             continue
         view = normalize(case.text)
-        ranges = [view.original_span(low, high) for low, high in windows(view.text)]
+        ranges = [view.original_span(low, high) for low, high in windowed.read_ranges(view.text)]
         read += sum(high - low for low, high in ranges)
         total += len(case.text)
         gold = [g for g in case.gold if g[0] in TYPES]
