@@ -40,11 +40,11 @@ HOLIDAY_WORDS = frozenset(
      "labour", "memorial", "boxing", "patrick's", "st", "st.", "saint", "nowruz", "vaisakhi",
      "navratri", "hogmanay", "carnival", "festivus"}
 )  # fmt: skip
-#: A holiday of one word is one of these (``Eve``, ``Day`` alone are names).
+#: A holiday of one word is one of these (``Eve``, ``Day``, ``Valentine`` alone are names).
 _HOLIDAY_CORE = HOLIDAY_WORDS - {
     "new", "year", "year's", "years", "lunar", "chinese", "day", "eve", "st", "st.",
     "saint", "independence", "labor", "labour", "memorial", "boxing", "mother's",
-    "father's", "mardi",
+    "father's", "mardi", "valentine", "valentine's", "valentines", "holi", "carnival",
 }  # fmt: skip
 _GREETINGS = frozenset({"happy", "merry", "blessed", "joyous", "joyful", "wonderful"})
 _INNER_CAPITAL = regex.compile(r"\p{Ll}\p{Lu}")
