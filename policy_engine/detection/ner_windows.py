@@ -13,9 +13,10 @@ A candidate is a word written with a capital letter (or in capitals, ``UK``), ex
 * the first word of a sentence (after ``.``, ``!`` or ``?``, or of the whole text) when
   it is a stop word (``The``, ``We``, ``Please``) or is followed by a determiner or a
   pronoun (``Draft a``, ``Compare the``, ``Send them``): an imperative or a common word.
-  Another first word keeps only the context after it (what stands before it ends the
-  sentence before); a line's first word is not a sentence's (address blocks, lists and
-  signatures put names and places there);
+  Another first word keeps the context on both sides, like every candidate: with the
+  words after it only, the model takes more of them for places (``Plain words about``
+  is a GPE to it, ``weather. Plain words about`` is not). A line's first word is not a
+  sentence's (address blocks, lists and signatures put names and places there);
 * weekdays, the months that are no given names, and the pronoun ``I``;
 * a word glued to digits (``Q3``, ``H1``): no name or place is written so.
 """
@@ -91,8 +92,8 @@ def windows(
     text: str, context: int = CONTEXT_TOKENS, *, covered: Sequence[tuple[int, int]] = ()
 ) -> list[tuple[int, int]]:
     """The merged ``(start, end)`` ranges of ``text`` around its :func:`candidates` (those
-    inside a ``covered`` span left out): each with ``context`` tokens after it and, unless
-    it starts a sentence, before it."""
+    inside a ``covered`` span left out), each with ``context`` tokens on either side (near
+    the text's start, as many more after it as are missing before it)."""
     found = candidates(text)
     if covered:
         found = [c for c in found if not any(a <= c.start and c.end <= b for a, b in covered)]
@@ -102,10 +103,11 @@ def windows(
     starts = [start for start, _ in tokens]
     merged: list[tuple[int, int]] = []
     for candidate in found:
-        first = bisect.bisect_right(starts, candidate.start) - 1
-        if not candidate.first:
-            first = max(0, first - context)
-        last = min(len(tokens) - 1, bisect.bisect_left(starts, candidate.end) - 1 + context)
+        at = bisect.bisect_right(starts, candidate.start) - 1
+        first = max(0, at - context)
+        # Near the text's start, the context missing before it is taken after it.
+        after = context + (context - (at - first))
+        last = min(len(tokens) - 1, bisect.bisect_left(starts, candidate.end) - 1 + after)
         low, high = tokens[first][0], max(tokens[last][1], candidate.end)
         if merged and low <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(high, merged[-1][1]))

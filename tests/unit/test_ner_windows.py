@@ -61,9 +61,9 @@ def test_windows_keep_two_tokens_each_side_and_merge() -> None:
     assert [close[a:b] for a, b in windows(close)] == ["one two Laura three Oskar four five"]
 
 
-def test_a_first_word_keeps_only_the_context_after_it() -> None:
+def test_a_first_word_keeps_the_context_on_both_sides() -> None:
     text = "It was late. Laura asked for more time today."
-    assert [text[a:b] for a, b in windows(text)] == ["Laura asked for"]
+    assert [text[a:b] for a, b in windows(text)] == ["was late. Laura asked for"]
 
 
 def test_context_tokens_run_from_blank_to_blank() -> None:
@@ -73,3 +73,9 @@ def test_context_tokens_run_from_blank_to_blank() -> None:
 
 def test_no_candidates_no_windows() -> None:
     assert windows("nothing capitalised here, only 42 numbers.") == []
+
+
+def test_near_the_start_the_missing_context_is_taken_after() -> None:
+    # "Plain words about" alone is a place to the model; with its sentence it is not.
+    text = "Plain words about gardening and weather."
+    assert [text[a:b] for a, b in windows(text)] == ["Plain words about gardening and"]
