@@ -3,8 +3,11 @@
 Single prompts of about 200 B, 2 KB, 20 KB and 100 KB mix three kinds of sentence: clean
 business text (most of it), text with contact PII (names, phone numbers, e-mail and street
 addresses) and text with secrets or sensitive PII (keys, tokens, SSNs, card numbers,
-IBANs). The chat workload is a system prompt and ten turns; request ``k`` re-sends the
-system prompt and every message up to turn ``k``, as gateways do.
+IBANs). Two more 2 KB workloads are prose where NER must run (:mod:`bench.prose`):
+business text with no personal data, and text dense with contact data. The chat workloads
+are a system prompt and ten turns; request ``k`` re-sends the system prompt and every
+message up to turn ``k``, as gateways do: one from the mix above, one from business prose
+with contact data in about a fifth of its sentences and no secrets.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import random
 from collections.abc import Callable
 from functools import partial
 from typing import Any
+
+from bench import prose
 
 SEED = 20261124
 
@@ -23,10 +28,14 @@ SIZES = {
     "20KB": 20_000,
     "100KB": 100_000,
     "2KB-no-secrets": 2_000,
+    "2KB-business": 2_000,
+    "2KB-contact-dense": 2_000,
 }
 #: Workloads without the secrets sentences (85 % clean, 15 % contact PII): nothing in them
 #: forces on_prem_only, so NER always runs; what a prompt costs when it cannot be skipped.
 WITHOUT_SECRETS = frozenset({"2KB-no-secrets"})
+#: Workloads of generated prose (:mod:`bench.prose`): name → generator.
+PROSE = {"2KB-business": prose.business_prose, "2KB-contact-dense": prose.contact_dense_prose}
 
 CLEAN = [
     "The quarterly planning review moved to Thursday afternoon.",
@@ -89,6 +98,9 @@ def single_prompts(rounds: dict[str, int], seed: int = SEED) -> dict[str, list[s
     rng = random.Random(seed)
     out: dict[str, list[str]] = {}
     for name, count in rounds.items():
+        if name in PROSE:
+            out[name] = _distinct(count, partial(PROSE[name], SIZES[name], rng))
+            continue
         share = 0.0 if name in WITHOUT_SECRETS else 0.10
         out[name] = _distinct(count, partial(make_text, SIZES[name], rng, secret_share=share))
     return out
@@ -116,15 +128,20 @@ SYSTEM_PROMPT = (
 ) * 4
 
 
-def chat_requests(turns: int = 10, seed: int = SEED) -> list[list[dict[str, Any]]]:
+def chat_requests(
+    turns: int = 10, seed: int = SEED, *, kind: str = "mix"
+) -> list[list[dict[str, Any]]]:
     """``turns`` requests; request ``k`` holds the system prompt and turns ``1..k``.
 
     Each turn is a user message (~400 B) and, for turns before the last of a request,
-    the assistant's reply (~600 B).
+    the assistant's reply (~600 B). ``kind`` ``mix``: both from the single prompts' mix
+    (secrets in some); ``prose``: business prose with contact data in about a fifth of
+    the sentences (:func:`bench.prose.mixed_prose`), no secrets.
     """
     rng = random.Random(seed + 1)
-    users = [make_text(400, rng) for _ in range(turns)]
-    replies = [make_text(600, rng) for _ in range(turns)]
+    make: Callable[[int, random.Random], str] = make_text if kind == "mix" else prose.mixed_prose
+    users = [make(400, rng) for _ in range(turns)]
+    replies = [make(600, rng) for _ in range(turns)]
     requests: list[list[dict[str, Any]]] = []
     for k in range(1, turns + 1):
         messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM_PROMPT}]

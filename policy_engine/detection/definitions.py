@@ -8,6 +8,7 @@ Every ``*.yaml`` file in a detectors directory (read in sorted order) is one
       builtin_entities: [PERSON, EMAIL_ADDRESS, US_SSN]   # Presidio built-ins reported
       score_threshold: 0.4         # global minimum score for every entity type
       score_thresholds: {PHONE_NUMBER: 0.5}               # per-entity overrides
+      ner_windows: true            # NER reads only the windows around capitalised words
     recognizers:
       - id: aws_access_key         # unique in the directory; lower_snake_case
         entity_type: AWS_ACCESS_KEY
@@ -26,6 +27,10 @@ Every ``*.yaml`` file in a detectors directory (read in sorted order) is one
         kind: source_code              # ... or the source-code heuristic
         entity_type: SOURCE_CODE
         category: source_code
+      - id: street_address
+        kind: street_address           # ... or street addresses (pyap2's grammar)
+        entity_type: STREET_ADDRESS
+        category: pii
 
 :mod:`.loader` reads and validates the files. Nothing here imports Presidio.
 """
@@ -194,8 +199,25 @@ class SourceCodeRecognizerDef(_RecognizerBase):
         return self
 
 
+Country = Literal["US", "CA", "GB"]
+#: The countries whose address grammar pyap2 ships.
+COUNTRIES: tuple[Country, ...] = ("US", "CA", "GB")
+
+
+class StreetAddressRecognizerDef(_RecognizerBase):
+    """Street addresses with pyap2's address grammar (see ``street_address.py``)."""
+
+    kind: Literal["street_address"]
+    #: Countries whose address grammar is matched.
+    countries: list[Country] = Field(default_factory=lambda: list(COUNTRIES), min_length=1)
+    #: Score of a full address (street, city, state or province, postal code) ...
+    score: Score = 0.85
+    #: ... and of a street line alone (house number, street name and type).
+    street_score: Score = 0.6
+
+
 #: The kinds of recognizer, as tagged in the union below.
-KINDS = ("patterns", "deny_list", "source_code")
+KINDS = ("patterns", "deny_list", "source_code", "street_address")
 
 
 def _kind_of(data: Any) -> str | None:
@@ -214,13 +236,14 @@ def _kind_of(data: Any) -> str | None:
 RecognizerDef = Annotated[
     Annotated[PatternRecognizerDef, Tag("patterns")]
     | Annotated[DenyListRecognizerDef, Tag("deny_list")]
-    | Annotated[SourceCodeRecognizerDef, Tag("source_code")],
+    | Annotated[SourceCodeRecognizerDef, Tag("source_code")]
+    | Annotated[StreetAddressRecognizerDef, Tag("street_address")],
     Discriminator(
         _kind_of,
         custom_error_type="recognizer_kind",
         custom_error_message=(
             "give exactly one of 'patterns', 'deny_list' or 'kind: source_code' "
-            "(kind must be one of patterns, deny_list, source_code)"
+            "(kind must be one of patterns, deny_list, source_code, street_address)"
         ),
     ),
 ]
@@ -234,6 +257,9 @@ class AnalysisSettings(_Strict):
     score_thresholds: dict[EntityType, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
         default_factory=dict
     )
+    #: Whether spaCy's NER reads only the windows around capitalised words (see
+    #: ``ner_windows.py``); false: every text whole, at about twice the cost.
+    ner_windows: bool = True
 
     @field_validator("builtin_entities")
     @classmethod
@@ -266,7 +292,12 @@ class LoadedRecognizer:
     """A recognizer definition and the file it came from."""
 
     source: Path
-    definition: PatternRecognizerDef | DenyListRecognizerDef | SourceCodeRecognizerDef
+    definition: (
+        PatternRecognizerDef
+        | DenyListRecognizerDef
+        | SourceCodeRecognizerDef
+        | StreetAddressRecognizerDef
+    )
 
     @property
     def detector_id(self) -> str:

@@ -5,14 +5,21 @@ pattern stage first, this one second. Here spaCy's pipeline (NER only, see
 :mod:`.ner_pipeline`) runs over the text and Presidio's ``SpacyRecognizer`` turns its
 entities into results, with Presidio's own label mapping and scores. Like the pattern
 stage it scans the normalized view and decoded payloads (:mod:`.evasion`) and drops
-implausible names (:mod:`.plausibility`). PERSON spans come from the rules of
-:mod:`.person_names` on the doc's entities (names cut to their edges, name-shaped entities
-of other labels, repeats and lists of names, places reported as LOCATION). The check
+implausible names (:mod:`.plausibility`) and the hashtags, chat words, holidays and
+products of informal text (:mod:`.informal`); names written in lower case after a cue
+are shown to the model capitalised (:mod:`.lower_case_names`). PERSON spans come from
+the rules of :mod:`.person_names` on the doc's entities (names cut to their edges,
+name-shaped entities of other labels, repeats and lists of names, places reported as
+LOCATION). The check
 that needs the pattern stage's spans (a "name" inside a secret or a code block is no
 name) is done when the stages are merged (:func:`merge_stage_spans`).
 
-Long texts are cut into pieces of at most :data:`CHUNK_CHARS` characters at line or
-sentence ends: spaCy's working memory grows with the length of one text (about 300 MB
+The model reads only the windows of a text that can hold a name or a place
+(:mod:`.ner_windows`: capitalised words with a few tokens of context), unless the
+detectors directory turns that off (``analysis.ner_windows: false``); the rules on its
+entities then run over the whole text. Pieces are at most :data:`CHUNK_CHARS` characters
+(a longer window is cut at a line or sentence end) and go to spaCy in batches of at most
+that many characters: spaCy's working memory grows with what one call holds (about 300 MB
 for 100 KB), not with the number of pieces.
 """
 
@@ -30,7 +37,10 @@ from policy_engine.detection.builtins import NER_ENTITIES, NER_RECOGNIZER
 from policy_engine.detection.definitions import DetectorSet
 from policy_engine.detection.evasion import scan
 from policy_engine.detection.explain import span_of
+from policy_engine.detection.informal import not_a_name
+from policy_engine.detection.lower_case_names import cased
 from policy_engine.detection.ner_pipeline import dictionary
+from policy_engine.detection.ner_windows import windows
 from policy_engine.detection.person_names import NameSpan, is_place, person_spans
 from policy_engine.detection.plausibility import filter_implausible
 from policy_engine.detection.results import recognizer_result
@@ -40,6 +50,10 @@ from policy_engine.models import DetectedSpan
 LANGUAGE = "en"
 DETECTOR_ID = f"presidio:{NER_RECOGNIZER}"
 
+#: The types that hashtags, chat words, holidays and products are taken for.
+_NAMES_AND_PLACES = frozenset({"PERSON", "LOCATION"})
+#: PII types whose spans hold the model's entities as pieces (dropped when merging).
+CONTAINERS = frozenset({"STREET_ADDRESS"})
 #: Longest piece of text given to spaCy at once.
 CHUNK_CHARS = 10_000
 #: How each PERSON rule of :mod:`.person_names` explains its span.
@@ -68,6 +82,8 @@ class NerStage:
     ) -> None:
         self.chunk_chars = chunk_chars
         analysis = detector_set.analysis
+        #: Whether the model reads only the windows around candidates (``ner_windows``).
+        self.windowed = analysis.ner_windows
         self._analysis = analysis
         self.entity_types: tuple[str, ...] = tuple(
             sorted(e for e in analysis.builtin_entities if e in NER_ENTITIES)
@@ -81,46 +97,97 @@ class NerStage:
         pipelines = getattr(nlp_engine, "nlp", None) or {}
         self._dictionary = dictionary(pipelines[LANGUAGE]) if LANGUAGE in pipelines else frozenset()
 
-    def detect(self, text: str) -> list[DetectedSpan]:
-        """Entities in ``text``, its normalized view and decoded payloads (original offsets)."""
-        return scan(text, lambda view: self.analyze(view))
+    def detect(self, text: str, covered: Sequence[tuple[int, int]] = ()) -> list[DetectedSpan]:
+        """Entities in ``text``, its normalized view and decoded payloads (original offsets).
+
+        ``covered``: spans of ``text`` whose names and places are dropped anyway (inside a
+        secret, code or a street address, :func:`merge_stage_spans`): the model need not
+        read their capitalised words when ``text`` is its own normalized view."""
+
+        def analyze(view: str) -> list[DetectedSpan]:
+            return self.analyze(view, covered=covered if view == text else ())
+
+        return scan(text, analyze)
 
     def explain(self, text: str) -> list[DetectedSpan]:
         """Like :meth:`detect`, each span an :class:`ExplainedSpan`."""
         return scan(text, lambda view: self.analyze(view, explain=True))
 
-    def analyze(self, text: str, *, explain: bool = False) -> list[DetectedSpan]:
-        """Entities of ``text`` exactly as written, implausible names dropped."""
+    def analyze(
+        self, text: str, *, explain: bool = False, covered: Sequence[tuple[int, int]] = ()
+    ) -> list[DetectedSpan]:
+        """Entities of ``text`` exactly as written, implausible names dropped; the model does
+        not read the candidates inside ``covered`` (see :meth:`detect`)."""
         if not self._entities or not text.strip():
             return []
+        # Lower-case names are shown to the model capitalised; offsets stay the same.
+        view, capitalised = (
+            cased(text, self._dictionary) if "PERSON" in self._entities else (text, [])
+        )
         spans: list[DetectedSpan] = []
-        for offset, piece in chunks(text, self.chunk_chars):
-            for result in self._results(piece):
-                if result.score < self._analysis.threshold(result.entity_type):
-                    continue
-                spans.append(
-                    span_of(
-                        result, category="pii", detector=DETECTOR_ID, explain=explain, offset=offset
-                    )
-                )
+        for result in self._results(view, covered):
+            if result.score < self._analysis.threshold(result.entity_type):
+                continue
+            if result.entity_type != "PERSON" and any(
+                start < result.end and result.start < end for start, end in capitalised
+            ):
+                continue
+            spans.append(span_of(result, category="pii", detector=DETECTOR_ID, explain=explain))
         spans.sort(key=lambda s: (s.start, s.end, s.type))
-        return filter_implausible(text, spans)
+        return [
+            span
+            for span in filter_implausible(view, spans)
+            if span.type not in _NAMES_AND_PLACES
+            or not not_a_name(view, span.start, span.end, self._dictionary)
+        ]
 
-    def _results(self, text: str) -> list[RecognizerResult]:
-        if not text.strip():
+    def pieces(self, text: str, covered: Sequence[tuple[int, int]] = ()) -> list[tuple[int, str]]:
+        """``(offset, piece)`` of ``text`` that the model reads: the windows around
+        candidates outside ``covered`` (:mod:`.ner_windows`) or, with windows off, all of
+        it; each at most :attr:`chunk_chars` long."""
+        ranges = windows(text, covered=covered) if self.windowed else [(0, len(text))]
+        return [
+            (low + offset, piece)
+            for low, high in ranges
+            for offset, piece in chunks(text[low:high], self.chunk_chars)
+            if piece.strip()
+        ]
+
+    def read_ranges(self, text: str) -> list[tuple[int, int]]:
+        """The ``(start, end)`` ranges of ``text`` (one normalized view) the model reads, as
+        :meth:`analyze` finds them (lower-case names after a cue count as capitalised)."""
+        view = cased(text, self._dictionary)[0] if "PERSON" in self._entities else text
+        return windows(view) if self.windowed else [(0, len(text))]
+
+    def _results(self, text: str, covered: Sequence[tuple[int, int]]) -> list[RecognizerResult]:
+        pieces = self.pieces(text, covered)
+        if not pieces:
             return []
+        results: list[RecognizerResult] = []
+        entities: list[tuple[str, int, int]] = []
         try:
             with self._lock:
-                artifacts = self.nlp_engine.process_text(text, LANGUAGE)
-            results: list[RecognizerResult] = self._recognizer.analyze(
-                text, self._entities, artifacts
-            )
+                for batch in _batches(pieces, self.chunk_chars):
+                    # batch_size counts texts for spaCy but words for its NER component:
+                    # the group is one batch either way (at most chunk_chars characters).
+                    analysed = self.nlp_engine.process_batch(
+                        [piece for _, piece in batch], LANGUAGE, batch_size=self.chunk_chars
+                    )
+                    for (offset, piece), (_, artifacts) in zip(batch, analysed, strict=True):
+                        for result in self._recognizer.analyze(piece, self._entities, artifacts):
+                            result.start += offset
+                            result.end += offset
+                            results.append(result)
+                        # The doc's entities keep spaCy's own labels (Presidio renames
+                        # only its copies).
+                        entities += [
+                            (e.label_, e.start_char + offset, e.end_char + offset)
+                            for e in artifacts.tokens.ents
+                        ]
         except Exception as exc:  # spaCy's messages may quote the text: name the type only
             raise DetectionError(f"detector presidio: NER failed ({type(exc).__name__})") from None
         if "PERSON" not in self._entities:
             return results
-        # The doc's entities keep spaCy's own labels (Presidio renames only its copies).
-        entities = [(e.label_, e.start_char, e.end_char) for e in artifacts.tokens.ents]
         names = person_spans(text, entities, self._dictionary)
         towns: list[NameSpan] = []
         people: list[NameSpan] = []
@@ -157,6 +224,19 @@ class NerStage:
         )
 
 
+def _batches(pieces: Sequence[tuple[int, str]], limit: int) -> Iterator[Sequence[tuple[int, str]]]:
+    """``pieces`` in consecutive groups of at most ``limit`` characters (a piece longer than
+    that alone): spaCy's working memory follows what one call holds."""
+    first, size = 0, 0
+    for index, (_, piece) in enumerate(pieces):
+        if size and size + len(piece) > limit:
+            yield pieces[first:index]
+            first, size = index, 0
+        size += len(piece)
+    if first < len(pieces):
+        yield pieces[first:]
+
+
 def chunks(text: str, limit: int) -> Iterator[tuple[int, str]]:
     """``(offset, piece)`` covering ``text`` in order, each piece at most ``limit`` long.
 
@@ -185,17 +265,23 @@ def _cut(text: str, start: int, limit: int) -> int:
     return limit
 
 
+def covered_spans(earlier: Sequence[DetectedSpan]) -> list[tuple[int, int]]:
+    """Where a name or place of a later stage is dropped by :func:`merge_stage_spans`."""
+    return [(s.start, s.end) for s in earlier if s.category != "pii" or s.type in CONTAINERS]
+
+
 def merge_stage_spans(
     earlier: Sequence[DetectedSpan], later: Sequence[DetectedSpan]
 ) -> list[DetectedSpan]:
     """The spans of two stages as one analysis would have reported them.
 
-    A name inside a span of another category (a secret, a marking, source code) is
+    A name or place inside a span of another category (a secret, a marking, source code)
+    or inside a street address (whose street and town the model reports as pieces) is
     dropped, and of two spans of one type where one contains the other, the one with the
     lower score goes (on equal scores the shorter one), as Presidio does within one
     analysis.
     """
-    others = [(s.start, s.end) for s in earlier if s.category != "pii"]
+    others = covered_spans(earlier)
     kept_later = [
         span
         for span in later

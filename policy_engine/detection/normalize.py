@@ -16,10 +16,18 @@ undoes the common disguises before detection, in these passes:
    format characters (Unicode category Cf) and combining marks (Mn) removed, Cyrillic and
    Greek look-alike letters folded to Latin inside words that also hold Latin letters or
    digits, or that consist of look-alikes only.
+   Dashes, minus signs, middle dots and slashes that NFKC leaves as they are (the
+   non-breaking hyphen U+2011, en and em dashes, U+2212 minus, U+00B7, the division slash
+   …) become ``-`` or ``/`` between digits, with the blanks around them
+   (``536\u201122\u20118190``, ``4539 \u2014 1488``).
 2. **Separators**: ``j.doe (at) example (dot) com`` and ``j.doe at example dot com``
    become ``j.doe@example.com``; digits spelled as words (``four one one one``, at least
    four) become digits; single digits separated by spaces, dots, dashes or slashes
-   (``4 1 1 1 - 1 1 1 1``, at least seven) lose the blanks (``4111-1111``).
+   (``4 1 1 1 - 1 1 1 1``, at least seven) lose the blanks (``4111-1111``); one number
+   whose groups use different separators, in the shape of a card, an SSN or a phone
+   number (``4111 1111-1111.1111``, ``536-22 8190``), gets dashes between all of them;
+   words written with their letters spaced out (``C O N F I D E N T I A L``, at least
+   four letters; a wider gap between words) are written together.
 
 Each pass rewrites non-overlapping ranges; :class:`OffsetMap` keeps, per rewritten range,
 where it came from, so a span found in the normalized view maps back to the original
@@ -57,6 +65,13 @@ HOMOGLYPHS: dict[str, str] = {
     "α": "a", "ι": "i", "κ": "k", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ϲ": "c",
 }  # fmt: skip
 
+#: Separators NFKC does not fold into ASCII, and what they stand for between digits.
+NUMBER_SEPARATORS: dict[str, str] = {
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u02d7\u2796\ufe58", "-"),
+    **dict.fromkeys("\u00b7\u2219\u22c5\u30fb\uff65\u2027", "-"),
+    **dict.fromkeys("\u2044\u2215\u29f8", "/"),
+}
+
 _DIGIT_WORDS = {
     "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
     "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
@@ -75,9 +90,21 @@ _SEPARATORS = regex.compile(
     r"|(?<=[\w.+-])(?P<at_word>\s+at\s+)(?=[A-Za-z0-9-]+(?:\s+dot\s+[A-Za-z0-9-]+)+\b)"
     r"|(?<=[A-Za-z0-9-])(?P<dot_word>\s+dot\s+)(?=[A-Za-z]{2,}\b)"
     rf"|(?P<spelled>\b(?:{_DIGIT_WORD})(?:[\s,-]+(?:{_DIGIT_WORD})){{3,}}\b)"
-    r"|(?P<spaced>(?<![\w.])\d(?:[ \t]*[ \t.\-/][ \t]*\d){6,}(?![\w]|\.\d))",
+    r"|(?P<spaced>(?<![\w.])\d(?:[ \t]*[ \t.\-/][ \t]*\d){6,}(?![\w]|\.\d))"
+    r"|(?P<mixed>(?<![\w.\-/])(?=[\d .\-/]*?\d(?: \d{1,6}[.\-/]|\.\d{1,6}[ \-/]"
+    r"|-\d{1,6}[ ./]|/\d{1,6}[ .\-])\d)\d{1,6}(?:[ .\-/]\d{1,6}){2,5}(?![\w]|[.\-/]\d))"
+    r"|(?P<letters>(?<![\p{L}\p{N}])\p{L}(?:(?:[ \t]{1,3}|[ \t]*/[ \t]*|[.\-_*])\p{L}"
+    r"(?![\p{L}\p{N}])){3,})",
     regex.IGNORECASE,
 )
+#: Digit groups of the numbers whose separators are made alike: SSNs, cards, phone numbers.
+_NUMBER_SHAPES = frozenset(
+    {(3, 2, 4), (4, 4, 4, 4), (4, 4, 4, 4, 3), (4, 6, 5), (4, 6, 4), (4, 4, 4, 2), (4, 4, 4, 3),
+     (3, 3, 4), (1, 3, 3, 4), (2, 3, 3, 4), (3, 3, 3, 4)}
+)  # fmt: skip
+_MIXED_SEPARATOR = regex.compile(r"[ .\-/]")
+#: A gap between spaced-out words: two blanks or more, or a slash.
+_WORD_GAP = regex.compile(r"[ \t]{2,}|[ \t]*/[ \t]*")
 _SPELLED_WORD = regex.compile(_DIGIT_WORD, regex.IGNORECASE)
 
 
@@ -90,6 +117,8 @@ _SEPARATORS_SUPERSET = (
     r"|[A-Za-z0-9-]\s+dot\s+[A-Za-z]{2}"
     rf"|(?:{_DIGIT_WORD})(?:[\s,-]+(?:{_DIGIT_WORD})){{3}}"
     r"|\d(?:[ \t]*[ \t.\-/][ \t]*\d){6}"
+    r"|\d(?: \d{1,6}[.\-/]|\.\d{1,6}[ \-/]|-\d{1,6}[ ./]|/\d{1,6}[ .\-])\d"
+    r"|[a-z](?:(?:[ \t]{1,3}|[ \t]*/[ \t]*|[.\-_*])[a-z]){3}"
 )
 
 
@@ -227,6 +256,14 @@ def _unicode_replacements(text: str) -> list[tuple[int, int, str]]:
         position = match.start()
         if position in fold_in and ch in HOMOGLYPHS:
             new = HOMOGLYPHS[ch].upper() if fold_in[position] else HOMOGLYPHS[ch]
+        elif ch in NUMBER_SEPARATORS and _between_digits(text, position):
+            start, end = position, position + 1
+            while start > 0 and text[start - 1] in " \t":
+                start -= 1
+            while end < len(text) and text[end] in " \t":
+                end += 1
+            replacements.append((start, end, NUMBER_SEPARATORS[ch]))
+            continue
         elif unicodedata.category(ch) in ("Cf", "Mn"):
             new = ""
         else:
@@ -234,6 +271,28 @@ def _unicode_replacements(text: str) -> list[tuple[int, int, str]]:
         if new != ch:
             replacements.append((position, position + 1, new))
     return replacements
+
+
+def _between_digits(text: str, position: int) -> bool:
+    """A digit before ``position`` and after it (a blank on either side allowed)."""
+    before = text[max(0, position - 2) : position].rstrip(" \t\u00a0\u2009\u202f")
+    after = text[position + 1 : position + 3].lstrip(" \t\u00a0\u2009\u202f")
+    return before[-1:].isdigit() and after[:1].isdigit()
+
+
+def _mixed_number(found: str) -> str | None:
+    """``found`` with dashes for its separators, when they differ and its digit groups have
+    the shape of a card, an SSN or a phone number; None otherwise."""
+    separators = set(_MIXED_SEPARATOR.findall(found))
+    groups = tuple(len(group) for group in _MIXED_SEPARATOR.split(found))
+    if len(separators) < 2 or groups not in _NUMBER_SHAPES:
+        return None
+    return str(_MIXED_SEPARATOR.sub("-", found))
+
+
+def _spaced_letters(found: str) -> str:
+    """Spaced-out letters written together, one blank where the gap was wider."""
+    return " ".join("".join(ch for ch in word if ch.isalpha()) for word in _WORD_GAP.split(found))
 
 
 def _separator_replacements(text: str) -> list[tuple[int, int, str]]:
@@ -248,6 +307,13 @@ def _separator_replacements(text: str) -> list[tuple[int, int, str]]:
             new = "".join(
                 _DIGIT_WORDS[w.group().lower()] for w in _SPELLED_WORD.finditer(match.group())
             )
+        elif kind == "mixed":
+            mixed = _mixed_number(match.group())
+            if mixed is None:
+                continue
+            new = mixed
+        elif kind == "letters":
+            new = _spaced_letters(match.group())
         else:  # spaced digits: drop the blanks, keep dashes, dots and slashes as groups
             new = "".join(ch for ch in match.group() if not ch.isspace())
         replacements.append((match.start(), match.end(), new))

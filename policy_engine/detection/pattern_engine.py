@@ -40,6 +40,10 @@ from policy_engine.detection.plausibility import SPECIFIC_NUMBERS
 from policy_engine.detection.prefilter import Prefilter
 from policy_engine.detection.prefilter_store import PrefilterStore
 from policy_engine.detection.recognizers import YamlPatternRecognizer
+from policy_engine.detection.street_address import StreetAddressRecognizer
+
+#: Recognizers that give the prefilter their regexes and search only its windows.
+WINDOWED = (YamlPatternRecognizer, StreetAddressRecognizer)
 
 _ID = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
 _NAME = RecognizerResult.RECOGNIZER_NAME_KEY
@@ -74,7 +78,7 @@ class PatternEngine:
         self._whole_when_hit: set[str] = set()
         sources: list[tuple[str, int]] = []
         for recognizer in self._recognizers:
-            if isinstance(recognizer, YamlPatternRecognizer):
+            if isinstance(recognizer, WINDOWED):
                 found = recognizer.regexes
             elif presidio_patterns.handles(recognizer):
                 assert isinstance(recognizer, PatternRecognizer)
@@ -114,7 +118,7 @@ class PatternEngine:
                     continue  # no pattern of it can match anywhere in the text
             if windowings is None or recognizer.id in self._whole_when_hit:
                 found = recognizer.analyze(text=text, entities=entities, nlp_artifacts=None)  # type: ignore[arg-type]
-            elif isinstance(recognizer, YamlPatternRecognizer):
+            elif isinstance(recognizer, WINDOWED):
                 found = recognizer.analyze_windows(text, windowings)
             else:
                 assert isinstance(recognizer, PatternRecognizer)

@@ -24,8 +24,9 @@ is dropped when it cannot be a name written in text:
 **Phone numbers.** Presidio's phone recognizer accepts most digit groups. A PHONE_NUMBER
 span is dropped when it overlaps a span of a more specific type (an IP address, a card,
 an SSN, an IBAN ...), when it has the shape of one (a dotted quad, ``ddd-dd-dddd``, a
-value with ``/``, ``%`` or ``|``), when it has fewer than seven digits or more than
-fifteen (the E.164 maximum: longer runs are card or account numbers), or when it is a
+value with ``/``, ``%`` or ``|``) or of a date (``2024-03-12 10``), when it has fewer
+than seven digits or more than fifteen (the E.164 maximum: longer runs are card or
+account numbers), or when it is a
 bare run of digits that no context word ("phone", "call" ...) vouches for, or when a
 street name follows it (``099 1463 Horseshoe Lane`` is a house number and a street).
 
@@ -112,7 +113,9 @@ def _in_address(text: str, start: int, end: int) -> bool:
 SPECIFIC_NUMBERS = frozenset(
     {"IP_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "US_ITIN", "US_BANK_NUMBER", "CRYPTO"}
 )
-_NOT_A_PHONE = regex.compile(r"\d{1,3}(?:\.\d{1,3}){3}|\d{3}[- .]\d{2}[- .]\d{4}|.*[/%|].*")
+_NOT_A_PHONE = regex.compile(
+    r"\d{1,3}(?:\.\d{1,3}){3}|\d{3}[- .]\d{2}[- .]\d{4}|.*[/%|].*|(?:19|20)\d\d-[01]\d-[0-3]\d\b.*"
+)
 _LABEL_AFTER = regex.compile(r"[ \t\u00a0]+:")
 #: Code around a "name": an assignment or a call right after it, a qualifier right before.
 _CODE_AFTER = regex.compile(r"[ \t]*[-+*/:]?=(?!=)|\(")

@@ -23,7 +23,7 @@ from presidio_analyzer.nlp_engine import NlpEngine, NlpEngineProvider, SpacyNlpE
 from policy_engine.detection.analyzer import LANGUAGE
 from policy_engine.detection.definitions import DetectorSet
 from policy_engine.detection.ner_pipeline import reduce_pipeline
-from policy_engine.detection.ner_stage import NerStage, merge_stage_spans
+from policy_engine.detection.ner_stage import NerStage, covered_spans, merge_stage_spans
 from policy_engine.detection.patterns_detector import PatternDetector
 from policy_engine.detection.prefilter_store import PrefilterStore
 from policy_engine.errors import ConfigError
@@ -110,7 +110,7 @@ class PresidioDetector:
         if stage == PATTERNS_STAGE:
             return self.patterns.detect(text)
         if stage == NER_STAGE:
-            return merge_stage_spans(earlier, self.ner.detect(text))
+            return merge_stage_spans(earlier, self.ner.detect(text, covered_spans(earlier)))
         raise ValueError(f"unknown detection stage {stage!r}")
 
     def stage_entity_types(self, stage: str) -> tuple[str, ...]:

@@ -12,8 +12,9 @@
   Presidio would log a warning and silently skip the pattern.
 
 Deny lists become one alternation pattern of the same class; ``kind: source_code`` becomes
-a :class:`~policy_engine.detection.source_code.SourceCodeRecognizer`. Each recognizer is
-named by its detector id, ``yaml:<file stem>/<recognizer id>``.
+a :class:`~policy_engine.detection.source_code.SourceCodeRecognizer`, ``kind:
+street_address`` a :class:`~policy_engine.detection.street_address.StreetAddressRecognizer`.
+Each recognizer is named by its detector id, ``yaml:<file stem>/<recognizer id>``.
 """
 
 from __future__ import annotations
@@ -38,10 +39,12 @@ from policy_engine.detection.definitions import (
     LoadedRecognizer,
     PatternRecognizerDef,
     SourceCodeRecognizerDef,
+    StreetAddressRecognizerDef,
     compile_regex,
 )
 from policy_engine.detection.results import recognizer_result
 from policy_engine.detection.source_code import CodeHeuristic, SourceCodeRecognizer
+from policy_engine.detection.street_address import StreetAddressRecognizer
 from policy_engine.detection.validators import VALIDATORS, shannon_entropy
 from policy_engine.detection.windows import Windowing, finditer
 from policy_engine.errors import DetectionError
@@ -244,5 +247,13 @@ def build_recognizer(loaded: LoadedRecognizer) -> EntityRecognizer:
             params=params,
             score=definition.score,
             single_line_score=definition.single_line_score,
+        )
+    if isinstance(definition, StreetAddressRecognizerDef):
+        return StreetAddressRecognizer(
+            name=name,
+            entity_type=definition.entity_type,
+            countries=definition.countries,
+            score=definition.score,
+            street_score=definition.street_score,
         )
     raise TypeError(f"unknown recognizer definition {type(definition).__name__}")

@@ -14,20 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Callable
 
-
-def luhn(value: str) -> bool:
-    """The Luhn (mod 10) checksum over the digits of ``value`` (card numbers, IMEIs)."""
-    digits = [int(ch) for ch in value if ch.isdigit()]
-    if len(digits) < 2:
-        return False
-    total = 0
-    for index, digit in enumerate(reversed(digits)):
-        if index % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
+from policy_engine.detection.card_brands import branded_card, luhn
 
 
 def iban(value: str) -> bool:
@@ -153,6 +140,7 @@ def jwt(value: str) -> bool:
 
 VALIDATORS: dict[str, Callable[[str], bool]] = {
     "atlassian_pat": atlassian_pat,
+    "card_brand": branded_card,
     "github_checksum": github_checksum,
     "iban": iban,
     "jwt": jwt,

@@ -6,6 +6,7 @@ Two readers: :func:`read_jsonl` for development sets (one JSON object a line wit
 inline as ``[[TYPE:value]]`` so that nobody counts offsets by hand::
 
     evasion: false            # true: every case is a disguised entity (reported apart)
+    address_label: STREET_ADDRESS  # how the file labels street addresses (the default)
     cases:
       - id: banner-dash
         category: marking     # what the text is: pii, secret, marking, source_code, benign
@@ -37,6 +38,19 @@ class Case:
     difficulty: str = "normal"
     evasion: bool = False
     tags: tuple[str, ...] = field(default=())
+    #: The type this case's labels give street addresses: STREET_ADDRESS in the project's
+    #: cases; LOCATION in data sets that split an address into places (generated
+    #: sentences, the development set), where a STREET_ADDRESS prediction counts as one.
+    address_label: str = "STREET_ADDRESS"
+
+    def scored(self, predicted: list[Span]) -> list[Span]:
+        """``predicted`` in this case's labels (STREET_ADDRESS as :attr:`address_label`)."""
+        if self.address_label == "STREET_ADDRESS":
+            return predicted
+        return [
+            (self.address_label if t == "STREET_ADDRESS" else t, start, end)
+            for t, start, end in predicted
+        ]
 
 
 def parse_markup(text: str) -> tuple[str, tuple[Span, ...]]:
@@ -66,6 +80,7 @@ def read_case_file(path: Path) -> list[Case]:
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         raise ConfigError(f"{path}: expected a mapping with a 'cases' list")
     evasion = bool(data.get("evasion", False))
+    address_label = str(data.get("address_label", "STREET_ADDRESS"))
     cases = []
     for index, item in enumerate(data["cases"]):
         if not isinstance(item, dict) or not {"id", "text", "category"} <= item.keys():
@@ -81,6 +96,7 @@ def read_case_file(path: Path) -> list[Case]:
                 difficulty=str(item.get("difficulty", "normal")),
                 evasion=evasion,
                 tags=tuple(item.get("tags", ())),
+                address_label=address_label,
             )
         )
     return cases
@@ -109,6 +125,7 @@ def read_jsonl(path: Path, origin: str = "evaldata") -> list[Case]:
                     category=str(record.get("category", "pii")),
                     origin=origin,
                     difficulty=str(record.get("difficulty", "normal")),
+                    address_label="LOCATION",  # addresses come as LOCATION pieces
                 )
             )
     return cases

@@ -53,6 +53,7 @@ def generate(count: int, seed: int) -> list[Case]:
                 gold=gold,
                 category="pii",
                 origin="generated",
+                address_label="LOCATION",  # see TYPE_MAP
             )
         )
     return cases

@@ -44,6 +44,8 @@ def markdown(result: dict[str, Any]) -> str:
         gold = max((m["gold"] for m in per if m is not None), default=0)
         cells = [label, str(gold)] + ["n/a" if m is None else _fmt(m["recall"]) for m in per]
         lines.append(_table_line(cells))
+    if "ner_windows" in result:
+        lines += _windows_lines(result["ner_windows"])
     lines += ["", "## Targets", "", _table_header(["target", "threshold", *systems])]
     for target in result["targets"]:
         values = [target["values"].get(s) for s in systems]
@@ -54,6 +56,30 @@ def markdown(result: dict[str, Any]) -> str:
             cells.append(_fmt(value) + mark)
         lines.append(_table_line(cells))
     return "\n".join(lines) + "\n"
+
+
+def _windows_lines(windows: dict[str, Any]) -> list[str]:
+    """The cost of reading only the NER windows (:mod:`.windows`)."""
+    share = windows["characters_read_share"]
+    lines = [
+        "",
+        "## NER on windows: what the skipped text holds",
+        "",
+        f"The model read {_fmt(share)} of the characters. Gold names and places outside "
+        "every window, and how many of them NER on whole texts finds:",
+        "",
+        _table_header(["", "in skipped text", "found by whole-text NER"]),
+    ]
+    for kind, count in windows["gold_in_skipped_text"].items():
+        found = windows["gold_in_skipped_text_found_by_whole_text_ner"][kind]
+        lines.append(_table_line([kind, str(count), str(found)]))
+    lines += ["", "The NER stage alone (before the merge with the pattern stage):", ""]
+    lines.append(_table_header(["", "gold", "windows P", "windows R", "whole P", "whole R"]))
+    for kind, row in windows["ner_stage"]["windows"].items():
+        whole = windows["ner_stage"]["whole"][kind]
+        cells = [kind, str(row["gold"]), _fmt(row["precision"]), _fmt(row["recall"])]
+        lines.append(_table_line([*cells, _fmt(whole["precision"]), _fmt(whole["recall"])]))
+    return lines
 
 
 def _table_header(cells: list[str]) -> str:

@@ -68,7 +68,7 @@ def evaluate(cases: Sequence[Case], systems: Sequence[System]) -> dict[str, Any]
     targets: dict[str, dict[str, Any]] = {}
     for system in systems:
         types = evaluated & system.supported
-        pairs = [(case, case.gold, system.predict(case.text)) for case in cases]
+        pairs = [(case, case.gold, case.scored(system.predict(case.text))) for case in cases]
         plain = [(g, p) for case, g, p in pairs if not case.evasion]
         disguised = [(g, p) for case, g, p in pairs if case.evasion]
         scores = score(plain, types)
@@ -177,6 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"eval: error: {exc}", file=sys.stderr)
         return 2
     result = evaluate(cases, systems)
+    windows = systems[0].ner_windows_report(cases) if isinstance(systems[0], OurSystem) else None
+    if windows is not None:
+        result["ner_windows"] = windows
     json_path, md_path = report.write(result, args.out)
     print(report.markdown(result))
     print(f"written: {json_path} {md_path}")

@@ -9,10 +9,12 @@ the label the development set uses for every kind of credential.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from policy_engine.evaluation.cases import Case
 from policy_engine.evaluation.scoring import Span
 
 
@@ -35,6 +37,7 @@ class OurSystem:
 
         self._detector = build_detector(self.detectors_dir, self.backend)
         detector_set = load_detector_set(self.detectors_dir)
+        self._detector_set = detector_set
         secret_types = {
             r.definition.entity_type
             for r in detector_set.recognizers
@@ -50,6 +53,16 @@ class OurSystem:
             ("SECRET" if s.category == "secret" else s.type, s.start, s.end)
             for s in self._detector.detect(text)
         ]
+
+    def ner_windows_report(self, cases: Sequence[Case]) -> dict[str, Any] | None:
+        """What reading only the NER windows costs on ``cases`` (:mod:`.windows`); None
+        without an NER stage that reads windows."""
+        from policy_engine.evaluation.windows import skipped_text_report
+
+        ner = getattr(self._detector, "ner", None)
+        if ner is None or not getattr(ner, "windowed", False):
+            return None
+        return skipped_text_report(cases, self._detector_set, ner)
 
 
 class PresidioDefault:

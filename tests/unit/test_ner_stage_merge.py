@@ -77,3 +77,11 @@ def test_a_blank_line_is_preferred_and_a_run_without_breaks_is_cut_hard() -> Non
 def test_short_texts_are_one_piece() -> None:
     assert list(chunks("Laura met Marcus.", 1000)) == [(0, "Laura met Marcus.")]
     assert list(chunks("", 1000)) == []
+
+
+def test_places_and_names_inside_a_street_address_are_dropped() -> None:
+    address = span("STREET_ADDRESS", 10, 50, 0.85)
+    town = span("LOCATION", 30, 40, 0.85)
+    street = span("PERSON", 15, 25, 0.85)
+    elsewhere = span("LOCATION", 60, 70, 0.85)
+    assert merge_stage_spans([address], [street, town, elsewhere]) == [address, elsewhere]

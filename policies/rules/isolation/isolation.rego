@@ -56,8 +56,10 @@ sensitive_pii(entity_type) if {
 }
 
 # Personal data that identifies or reaches a person: may go to a vendor under contract.
+# A street address (one span for street, town and postal code) is where a person lives or
+# receives mail: contact data, like a phone number.
 contact_pii(entity_type) if {
-	entity_type in ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "LOCATION", "IP_ADDRESS"]
+	entity_type in ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "LOCATION", "IP_ADDRESS", "STREET_ADDRESS"]
 }
 
 found(category) if {

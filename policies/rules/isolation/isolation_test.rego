@@ -84,6 +84,18 @@ test_every_listed_contact_type_fires if {
 	c.message == "EMAIL_ADDRESS, IP_ADDRESS, LOCATION, PERSON, PHONE_NUMBER found: personal data goes only to vendors under contract"
 }
 
+test_street_address_is_contact_pii if {
+	isolation_of(["pii"], ["STREET_ADDRESS"], []) == {{
+		"rule": "isolation.contact_pii",
+		"segment": "trusted_hosted",
+		"message": "STREET_ADDRESS found: personal data goes only to vendors under contract",
+	}}
+}
+
+test_street_address_with_sensitive_pii_stays_on_prem if {
+	rules_of(isolation_of(["pii"], ["STREET_ADDRESS", "US_SSN"], [])) == {"isolation.sensitive_pii", "isolation.contact_pii"}
+}
+
 test_other_pii_types_do_not_fire if {
 	count(isolation_of(["pii"], ["DATE_TIME", "URL", "NRP"], [])) == 0
 }
