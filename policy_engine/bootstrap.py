@@ -24,7 +24,7 @@ from policy_engine.catalog import Catalog, load_catalog
 from policy_engine.detection import build_detector_with_revision
 from policy_engine.digest import Digester, load_or_create_key
 from policy_engine.engine import ActiveEvaluator, Engine
-from policy_engine.errors import PolicyEngineError
+from policy_engine.errors import ConfigError, PolicyEngineError
 from policy_engine.logs import ensure_library_logging, get_logger
 from policy_engine.observe import DecisionObserver
 from policy_engine.policy import EmbeddedEvaluator, PolicySet, load_policy_set
@@ -45,6 +45,7 @@ __all__ = [
     "build_policy_parts",
     "build_reloader",
     "build_service",
+    "check_litellm_model_map",
     "load_policies",
     "serving_evaluator",
 ]
@@ -190,6 +191,7 @@ def build_service(settings: Settings, keyring: KeyRing) -> FastAPI:
 
     settings = settings.resolved()
     parts = build_policy_parts(settings)
+    check_litellm_model_map(settings, parts.catalog)
     metrics = Metrics(lambda: parts.policies.revision, shadow=lambda: shadow_metrics(parts.shadow))
     engine = build_engine(settings, observer=metrics, parts=parts)
     store = engine.audit_log
@@ -203,5 +205,16 @@ def build_service(settings: Settings, keyring: KeyRing) -> FastAPI:
             reloader=build_reloader(parts.policies, parts.catalog, settings),
             shadow=parts.shadow,
             max_body_bytes=settings.max_body_bytes,
+            litellm_model_map=settings.litellm_model_map,
         )
     )
+
+
+def check_litellm_model_map(settings: Settings, catalog: Catalog) -> None:
+    """Stop start-up when PE_LITELLM_MODEL_MAP maps a model group to an id the catalog
+    does not have (every call to that group would be blocked)."""
+    unknown = sorted({e for e in settings.litellm_model_map.values() if catalog.by_id(e) is None})
+    if unknown:
+        raise ConfigError(
+            f"PE_LITELLM_MODEL_MAP: {', '.join(unknown)} not in the catalog ({settings.catalog})"
+        )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
@@ -18,8 +19,9 @@ from policy_engine.ports import AuditReader
 @dataclass(frozen=True)
 class Service:
     """The engine (gateways' routes), the audit log's reader (auditors' routes), the keys,
-    the metrics, hot reload (None: ``POST /policies/reload`` answers 409) and the shadow
-    policy set (None: off)."""
+    the metrics, hot reload (None: ``POST /policies/reload`` answers 409), the shadow
+    policy set (None: off) and LiteLLM's model group -> catalog id map
+    (``PE_LITELLM_MODEL_MAP``)."""
 
     engine: Engine
     reader: AuditReader
@@ -28,6 +30,7 @@ class Service:
     reloader: PolicyReloader | None = None
     shadow: ShadowEvaluator | None = None
     max_body_bytes: int = 1024 * 1024
+    litellm_model_map: Mapping[str, str] = field(default_factory=dict)
 
 
 def service_of(connection: HTTPConnection) -> Service:
