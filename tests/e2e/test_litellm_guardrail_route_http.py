@@ -11,11 +11,9 @@ import pytest
 
 from tests.audit_support import sqlite_write_locked
 from tests.conftest import AUDITOR_KEY, GATEWAY_KEY, Server, bearer, start_server
+from tests.litellm_proxy import AWS_KEY, NAME_AND_SSN, SSN, tool_call_chat
 
 ROUTE = "/beta/litellm_basic_guardrail_api"
-SSN = "536-22-8190"
-NAME_AND_SSN = f"Please update the payroll file for John Smith, SSN {SSN}."
-AWS_KEY = "AKIAZ7QW3RT5LM2XNB4Y"
 CALL_ID = "0f8e4a52-6c1d-4f0e-9d7a-1b2c3d4e5f60"
 TRACE_ID = "trace-7d1c9a"
 
@@ -95,27 +93,8 @@ def test_the_same_prompt_may_go_to_the_on_prem_model(http: httpx.Client) -> None
     assert answer["decision_id"]
 
 
-def tool_chat(arguments: str) -> list[dict[str, Any]]:
-    return [
-        {"role": "user", "content": "Look up the deploy credentials."},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "call_1",
-                    "type": "function",
-                    "function": {"name": "lookup", "arguments": arguments},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "call_1", "content": "done"},
-        {"role": "user", "content": "Thanks, summarize what you did."},
-    ]
-
-
 def test_a_secret_only_in_tool_call_arguments_is_blocked(http: httpx.Client) -> None:
-    chat = tool_chat(f'{{"aws_access_key_id": "{AWS_KEY}"}}')
+    chat = tool_call_chat()
     texts = ["Look up the deploy credentials.", "done", "Thanks, summarize what you did."]
     answer = http.post(ROUTE, json=call("", structured_messages=chat, texts=texts)).json()
     assert answer["action"] == "BLOCKED", answer
@@ -291,3 +270,35 @@ def test_a_decision_that_cannot_be_recorded_blocks_with_200(
     assert "decision_id" not in answer
     after = http.post(ROUTE, json=call("Summarize our refund policy."))
     assert after.json()["action"] == "NONE"
+
+
+def test_the_service_s_model_map_wins_and_callers_cannot_remap(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # LiteLLM merges a caller's per-request guardrail parameters into the static ones, so
+    # with PE_LITELLM_MODEL_MAP set, a model_map there is not used.
+    mapped = start_server(
+        tmp_path_factory.mktemp("litellm-mapped"),
+        PE_DETECTION_BACKEND="patterns",
+        PE_LITELLM_MODEL_MAP='{"public-chat": "deepseek-v4-flash"}',
+    )
+    try:
+        with httpx.Client(base_url=mapped.url, timeout=60, headers=bearer(GATEWAY_KEY)) as http:
+            remap = {"model_map": {"public-chat": "onprem-qwen3-32b"}}
+            body = call(NAME_AND_SSN, model="public-chat")
+            body["additional_provider_specific_params"] = remap
+            answer = http.post(ROUTE, json=body).json()
+            assert answer["action"] == "BLOCKED"
+            assert "'public-chat' (deepseek-v4-flash)" in answer["blocked_reason"]
+            on_prem = http.post(ROUTE, json=call(NAME_AND_SSN, model="onprem-qwen3-32b")).json()
+            assert on_prem["action"] == "NONE"
+    finally:
+        mapped.stop()
+    unknown = tmp_path_factory.mktemp("litellm-unknown")
+    with pytest.raises(RuntimeError) as failed:
+        start_server(
+            unknown,
+            PE_DETECTION_BACKEND="patterns",
+            PE_LITELLM_MODEL_MAP='{"chat": "no-such-endpoint"}',
+        )
+    assert "PE_LITELLM_MODEL_MAP: no-such-endpoint not in the catalog" in str(failed.value)
