@@ -61,7 +61,10 @@ def _request_body() -> dict[str, Any]:
 async def litellm_guardrail(request: Request, principal: GatewayApiKeyCaller) -> JSONResponse:
     service = service_of(request)
     call = parse_call(await read_json_object(request, service.max_body_bytes))
-    body, endpoint = decide_body_of(call, service.litellm_model_map)
+    catalog = service.engine.catalog
+    body, endpoint = decide_body_of(
+        call, service.litellm_model_map, lambda endpoint: catalog.by_id(endpoint) is not None
+    )
     if body is None:
         log.info("litellm_guardrail_nothing_to_check", input_type=call.input_type)
         return _answer(GuardrailAnswer(action="NONE"))

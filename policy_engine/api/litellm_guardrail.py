@@ -13,7 +13,7 @@ back ``action``: only ``BLOCKED`` blocks, with ``blocked_reason`` shown to the c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -136,17 +136,25 @@ def _messages_of(call: GuardrailCall) -> list[dict[str, Any]]:
 
 
 def decide_body_of(
-    call: GuardrailCall, service_map: Mapping[str, str]
+    call: GuardrailCall, service_map: Mapping[str, str], is_endpoint: Callable[[str], bool]
 ) -> tuple[dict[str, Any] | None, str | None]:
-    """The ``POST /decide`` body for ``call`` and the catalog endpoint its model group
-    stands for (None without a model group); the body is None when the call holds no text
-    at all (nothing to check: only images, say, or an empty answer)."""
+    """The ``POST /decide`` body for ``call`` and the catalog endpoint it is checked
+    against; the body is None when the call holds no text at all (nothing to check: only
+    images, say, or an empty answer).
+
+    A request is checked against its model group's endpoint (a group that is no catalog
+    endpoint, or none, blocks). An answer (``input_type: response``) names what the
+    upstream answered as, not the model group (LiteLLM 1.108): it is checked against that
+    endpoint only when ``is_endpoint`` knows it, and otherwise decided without one.
+    """
     params = call.additional_provider_specific_params or {}
     try:
         context: dict[str, Any] = caller_context(call.request_data or {}, params, where=PARAMS)
     except ParamError as exc:
         raise _param_error(exc) from None
     endpoint = catalog_id(call.model, model_map_of(call, service_map)) if call.model else None
+    if call.input_type == "response" and endpoint is not None and not is_endpoint(endpoint):
+        endpoint = None
     if endpoint is not None:
         context["requested_endpoint"] = endpoint
     messages = _messages_of(call)
@@ -156,9 +164,9 @@ def decide_body_of(
 
 
 def answer_of(decision: Decision, call: GuardrailCall, endpoint: str | None) -> GuardrailAnswer:
-    """``NONE`` when the model group's endpoint may receive the content, and for an answer
-    (``input_type: response``) that names no model group; else ``BLOCKED`` with a reason
-    naming the decision, the rules and the endpoints allowed (never a value)."""
+    """``NONE`` when the endpoint checked may receive the content, and for an answer
+    (``input_type: response``) checked against none; else ``BLOCKED`` with a reason naming
+    the decision, the rules and the endpoints allowed (never a value)."""
     if decision.requested_endpoint_allowed or (endpoint is None and call.input_type == "response"):
         return GuardrailAnswer(action=NONE, decision_id=decision.decision_id)
     return GuardrailAnswer(
@@ -172,10 +180,12 @@ def blocked_reason(decision: Decision, call: GuardrailCall, endpoint: str | None
     """Why the call is blocked, for the client: decision id, model group, rules, allowed
     endpoints."""
     allowed = ", ".join(decision.allowed_endpoints) or "none"
+    shown = f"'{call.model}'" if endpoint == call.model else f"'{call.model}' ({endpoint})"
     if call.model is None or endpoint is None:
         head = "the call names no model group, so no endpoint could be checked"
+    elif call.input_type == "response":
+        head = f"the answer holds content that {shown} may not receive"
     else:
-        shown = f"'{call.model}'" if endpoint == call.model else f"'{call.model}' ({endpoint})"
         head = f"model group {shown} may not receive this content"
     why = sorted({reason.rule for reason in decision.reasons})
     excluded = next((e for e in decision.excluded_endpoints if e.id == endpoint), None)

@@ -118,19 +118,27 @@ def test_texts_alone_are_scanned(http: httpx.Client) -> None:
     assert answer["action"] == "BLOCKED"
 
 
-def test_a_response_is_decided_and_blocked_only_with_a_model_group(
+def test_a_response_is_decided_and_blocked_only_against_a_known_endpoint(
     http: httpx.Client, engine: Server
 ) -> None:
+    # LiteLLM names the model the upstream answered as, which need not be a model group.
     answer_text = f"The employee's SSN is {SSN}."
     body = call("", input_type="response", structured_messages=None, texts=[answer_text])
-    without_model = http.post(ROUTE, json={**body, "model": None}).json()
-    assert without_model["action"] == "NONE"
-    record = audit_record(engine, without_model["decision_id"])
-    assert record["segment"] == "on_prem_only"
-    assert {f["type"] for f in record["findings"]} == {"US_SSN"}
-    assert record["requested_endpoint_allowed"] is None
-    with_model = http.post(ROUTE, json=body).json()
-    assert with_model["action"] == "BLOCKED"
+    for model in (None, "upstream-name-x"):
+        passed = http.post(ROUTE, json={**body, "model": model}).json()
+        assert passed["action"] == "NONE"
+        record = audit_record(engine, passed["decision_id"])
+        assert record["segment"] == "on_prem_only"
+        assert {f["type"] for f in record["findings"]} == {"US_SSN"}
+        assert record["requested_endpoint_allowed"] is None
+        assert "requested_endpoint" not in record["context"]
+    blocked = http.post(ROUTE, json=body).json()
+    assert blocked["action"] == "BLOCKED"
+    assert (
+        "the answer holds content that 'deepseek-v4-flash' may not receive"
+        in (blocked["blocked_reason"])
+    )
+    assert SSN not in blocked["blocked_reason"]
 
 
 def test_a_request_without_a_model_group_is_blocked(http: httpx.Client) -> None:
