@@ -6,6 +6,7 @@
   the service's LiteLLM route (:mod:`policy_engine.api.guardrail_routes`).
 
 A gateway host has its own libraries and not the engine's: these modules import the
-standard library, httpx and their host's library only (never FastAPI, Presidio, spaCy or
-regopy; a test imports them in LiteLLM's own virtualenv to prove it).
+standard library, httpx, their host's library and light parts of this package
+(:mod:`policy_engine.models`, pydantic) only; never FastAPI, Presidio, spaCy or regopy (a
+test imports them in LiteLLM's own virtualenv, where those are absent, to prove it).
 """

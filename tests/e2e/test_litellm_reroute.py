@@ -77,7 +77,11 @@ def test_a_clean_prompt_is_answered_by_the_public_model(llm: openai.OpenAI, lite
 def test_a_name_and_an_ssn_are_moved_to_the_on_prem_model(
     llm: openai.OpenAI, litellm: Stack
 ) -> None:
-    assert ask(llm, "deepseek-v4-flash", user(NAME_AND_SSN)) == f"echo: {NAME_AND_SSN}"
+    raw = llm.chat.completions.with_raw_response.create(
+        model="deepseek-v4-flash", messages=user(NAME_AND_SSN)
+    )
+    assert raw.parse().choices[0].message.content == f"echo: {NAME_AND_SSN}"
+    assert raw.headers["x-litellm-model-group"] == "onprem-qwen3-32b"
     assert [r.model for r in litellm.upstream.received()] == [ON_PREM_MODEL]
 
 
