@@ -97,8 +97,8 @@ def litellm_env(engine_url: str, upstream_url: str, **extra: str) -> dict[str, s
     return env
 
 
-def start_litellm(workdir: Path, config: Path, env: dict[str, str]) -> Server:
-    """``litellm --config CONFIG`` on a free loopback port; waits until it is alive."""
+def launch_litellm(workdir: Path, config: Path, env: dict[str, str]) -> Server:
+    """``litellm --config CONFIG`` on a free loopback port, starting (:func:`wait_alive`)."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = workdir / "litellm.log"
@@ -111,14 +111,19 @@ def start_litellm(workdir: Path, config: Path, env: dict[str, str]) -> Server:
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
-    proxy = Server(f"http://127.0.0.1:{port}", workdir, log_path, process)
+    return Server(f"http://127.0.0.1:{port}", workdir, log_path, process)
+
+
+def wait_alive(proxy: Server) -> None:
+    """Wait until a launched LiteLLM proxy answers its liveness probe."""
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"litellm exited with {process.returncode}:\n{proxy.log_text()}")
+        if proxy.process.poll() is not None:
+            code = proxy.process.returncode
+            raise RuntimeError(f"litellm exited with {code}:\n{proxy.log_text()}")
         try:
             if httpx.get(proxy.url + "/health/liveliness", timeout=2).status_code == 200:
-                return proxy
+                return
         except httpx.TransportError:
             pass
         time.sleep(0.5)
@@ -146,12 +151,11 @@ class Stack:
 
     engine: Server
     upstream: FakeOpenAI
-    proxy: Server | None = None
+    proxy: Server
 
     @property
     def url(self) -> str:
         """The proxy's base URL for an OpenAI client."""
-        assert self.proxy is not None
         return self.proxy.url + "/v1"
 
     def restart_engine(self) -> None:
@@ -160,8 +164,7 @@ class Stack:
         self.engine = start_server(self.engine.workdir, port=port, **ENGINE_ENV)
 
     def stop(self) -> None:
-        if self.proxy is not None:
-            self.proxy.stop()
+        self.proxy.stop()
         self.engine.stop()
 
 
@@ -176,16 +179,24 @@ def stack(
     loads from the config's folder)."""
     litellm_bin("litellm")  # skip (or fail under CI) before starting anything
     workdir = tmp_path_factory.mktemp(example.removesuffix(".yaml"))
+    config = EXAMPLES / example
+    if general_settings or beside:
+        config = config_with(config, workdir, **general_settings)
+        for path in beside:
+            shutil.copy(path, workdir / path.name)
     with FakeOpenAI() as upstream:
-        running = Stack(start_server(workdir / "engine", **ENGINE_ENV), upstream)
+        # LiteLLM starts slowly: the engine starts meanwhile, at the address it was given.
+        engine_port = free_port()
+        env = litellm_env(f"http://127.0.0.1:{engine_port}", upstream.url)
+        proxy = launch_litellm(workdir / "litellm", config, env)
         try:
-            config = EXAMPLES / example
-            if general_settings or beside:
-                config = config_with(config, workdir, **general_settings)
-                for path in beside:
-                    shutil.copy(path, workdir / path.name)
-            env = litellm_env(running.engine.url, upstream.url)
-            running.proxy = start_litellm(workdir / "litellm", config, env)
+            engine = start_server(workdir / "engine", port=engine_port, **ENGINE_ENV)
+        except BaseException:
+            proxy.stop()
+            raise
+        running = Stack(engine, upstream, proxy)
+        try:
+            wait_alive(proxy)
             yield running
         finally:
             running.stop()

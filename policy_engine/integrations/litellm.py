@@ -147,6 +147,12 @@ class PolicyEngineGuardrail(CustomGuardrail):  # type: ignore[misc]  # LiteLLM i
             return data
         asked = data.get("model")
         allowed = [e for e in decision.get("allowed_endpoints") or [] if isinstance(e, str)]
+        if isinstance(asked, str) and _not_in_catalog(catalog_id(asked, self.model_map), decision):
+            raise self._refusal(
+                f"policy-engine decision {decision_id}: model group '{asked}' is no catalog "
+                f"endpoint; map it in the guardrail's {PARAMS}.model_map",
+                decided=True,
+            )
         target = await self._reroute_target(allowed, user_api_key_dict)
         if target is not None:
             verbose_proxy_logger.info(
@@ -158,10 +164,14 @@ class PolicyEngineGuardrail(CustomGuardrail):  # type: ignore[misc]  # LiteLLM i
             data["model"] = target
             return data
         rules = sorted({r.get("rule", "?") for r in decision.get("reasons") or []})
+        where = (
+            f"allowed endpoints: {', '.join(allowed)}, none of them a model group this key may use"
+            if allowed
+            else "no endpoint is allowed"
+        )
         raise self._refusal(
             f"policy-engine decision {decision_id}: model group '{asked}' may not receive this "
-            f"content (rules: {', '.join(rules) or 'none'}); allowed endpoints: "
-            f"{', '.join(allowed) or 'none'}, none of them a model group this key may use",
+            f"content (rules: {', '.join(rules) or 'none'}); {where}",
             decided=True,
         )
 
@@ -239,6 +249,14 @@ async def _key_may_use(group: str, user_api_key_dict: Any) -> bool:
     except Exception:  # LiteLLM refuses access by raising
         return False
     return True
+
+
+def _not_in_catalog(endpoint: str, decision: Mapping[str, Any]) -> bool:
+    """Whether the decision names ``endpoint`` neither as allowed nor as excluded (every
+    catalog endpoint is one or the other)."""
+    excluded = decision.get("excluded_endpoints") or []
+    known = {e.get("id") for e in excluded if isinstance(e, dict)}
+    return endpoint not in known and endpoint not in (decision.get("allowed_endpoints") or [])
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

@@ -107,6 +107,15 @@ def test_a_key_that_may_not_use_an_allowed_group_is_refused(litellm: Stack) -> N
     assert litellm.upstream.received() == []
 
 
+def test_a_model_group_that_is_no_catalog_endpoint_is_refused_not_moved(
+    llm: openai.OpenAI, litellm: Stack
+) -> None:
+    message = refused(llm, "gpt-4o-mini", user("Name three colours."))
+    assert "model group 'gpt-4o-mini' is no catalog endpoint" in message
+    assert "model_map" in message
+    assert litellm.upstream.received() == []
+
+
 def test_with_the_engine_stopped_calls_are_refused_not_passed(
     llm: openai.OpenAI, litellm: Stack
 ) -> None:
