@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 OPA    := var/bin/opa
 REGAL  := var/bin/regal
 
-.PHONY: install serve test lint typecheck bench eval clean opa policy-check
+.PHONY: install serve test lint typecheck bench eval clean opa litellm policy-check
 
 $(STAMP): pyproject.toml requirements/model.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ install: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/policy-engine serve
 
-test: $(STAMP) policy-check
+test: $(STAMP) policy-check litellm
 	./scripts/ensure-postgres.sh
 	./scripts/ensure-chromium.sh
 	./scripts/ensure-axe.sh
@@ -33,6 +33,11 @@ test: $(STAMP) policy-check
 # A pinned OPA (and Regal, when the Go module proxy has it) built into var/bin; cached.
 opa:
 	scripts/ensure-opa.sh
+
+# A pinned LiteLLM proxy (litellm[proxy], requirements/litellm.txt) in var/litellm-venv, with
+# this package installed into it without dependencies, for the LiteLLM tests; cached.
+litellm:
+	scripts/ensure-litellm.sh
 
 # The real tools on the shipped policies (YAML policies are checked by `policy-engine lint`).
 policy-check: $(STAMP) opa

@@ -47,6 +47,7 @@ __all__ = [
     "build_policy_parts",
     "build_reloader",
     "build_service",
+    "check_litellm_model_map",
     "load_policies",
     "serving_evaluator",
 ]
@@ -245,6 +246,7 @@ def build_service(settings: Settings, keyring: KeyRing) -> FastAPI:
     settings = settings.resolved()
     check = build_entity_check(settings)
     parts = build_policy_parts(settings, check)
+    check_litellm_model_map(settings, parts.catalog)
     metrics = Metrics(lambda: parts.policies.revision, shadow=lambda: shadow_metrics(parts.shadow))
     engine = build_engine(settings, observer=metrics, parts=parts)
     store = engine.audit_log
@@ -261,5 +263,16 @@ def build_service(settings: Settings, keyring: KeyRing) -> FastAPI:
             shadow=parts.shadow,
             max_body_bytes=settings.max_body_bytes,
             console=build_console(settings, parts.catalog),
+            litellm_model_map=settings.litellm_model_map,
         )
     )
+
+
+def check_litellm_model_map(settings: Settings, catalog: Catalog) -> None:
+    """Stop start-up when PE_LITELLM_MODEL_MAP maps a model group to an id the catalog
+    does not have (every call to that group would be blocked)."""
+    unknown = sorted({e for e in settings.litellm_model_map.values() if catalog.by_id(e) is None})
+    if unknown:
+        raise ConfigError(
+            f"PE_LITELLM_MODEL_MAP: {', '.join(unknown)} not in the catalog ({settings.catalog})"
+        )

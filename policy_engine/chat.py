@@ -339,6 +339,20 @@ def read_message(message: Mapping[str, Any]) -> MessageTexts:
     return reader.finish()
 
 
+def message_strings(message: Mapping[str, Any]) -> list[str]:
+    """Every string of ``message`` that is scanned: its free texts and its other fields'
+    values (:func:`read_message`)."""
+    read = read_message(message)
+    return [text for _, _, text in read.texts] + [read.other[f.start : f.end] for f in read.fields]
+
+
+def carries_content(message: Mapping[str, Any]) -> bool:
+    """Whether ``message`` holds anything to decide on: a non-blank string that is scanned,
+    or content that cannot be (an image ...)."""
+    read = read_message(message)
+    return bool(read.unscanned) or any(text.strip() for text in message_strings(message))
+
+
 def unknown_fields(message: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
     """The fields of ``message`` these tables do not define, for strict mode: each as
     ``(path, the fields defined there)``. An unknown part type is reported at its ``type``."""

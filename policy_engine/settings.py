@@ -6,11 +6,12 @@ Nothing else in the package reads the environment. Invalid values raise
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from policy_engine.audit.stores import audit_url_problem, sqlite_path
 from policy_engine.errors import ConfigError
@@ -98,6 +99,30 @@ class Settings(BaseSettings):
     #: Candidate policy directories the console's replay page offers, comma-separated
     #: (people pick one by name; nobody types a path into the page).
     console_replay_dirs: str = ""
+    #: LiteLLM's guardrail route: model group -> catalog endpoint id, a JSON object
+    #: (``{"public-chat": "deepseek-v4-flash"}``); a group not in it is the catalog id of
+    #: its own name. When set, a ``model_map`` in the guardrail's parameters is ignored.
+    litellm_model_map: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+
+    @field_validator("litellm_model_map", mode="before")
+    @classmethod
+    def _json_object(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return {}
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+        if not isinstance(parsed, dict) or not all(
+            isinstance(k, str) and k and isinstance(v, str) and v for k, v in parsed.items()
+        ):
+            raise ValueError(
+                "must be a JSON object of model group -> catalog endpoint id, "
+                'e.g. {"chat": "gpt-4o"}'
+            )
+        return parsed
 
     @field_validator("compiled_cache_dir", mode="before")
     @classmethod

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +112,33 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
 @pytest.fixture()
 def signer(tmp_path: Path) -> Signer:
     return load_or_create_signer(tmp_path / "keys" / "audit-signing.key")
+
+
+#: Takes a SQLite database's write lock in another process and keeps it until stdin closes.
+LOCK_HOLDER = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.read()
+db.execute("ROLLBACK")
+"""
+
+
+@contextmanager
+def sqlite_write_locked(db_path: Path) -> Iterator[None]:
+    """While inside, another process holds ``db_path``'s write lock: nothing can be
+    appended to the audit log there (a store outage, as a live server sees it)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(db_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()  # the lock holder rolls back and exits
+        holder.wait(timeout=30)

@@ -92,14 +92,15 @@ class Server:
                 self.process.wait()
 
 
-def start_server(workdir: Path, **extra_env: str) -> Server:
+def start_server(workdir: Path, port: int | None = None, **extra_env: str) -> Server:
     """Start `policy-engine serve` and wait until /readyz answers 200.
 
-    The server knows the test keys (:data:`TEST_KEYS`) unless ``PE_BOOTSTRAP_KEYS`` is given.
+    The server knows the test keys (:data:`TEST_KEYS`) unless ``PE_BOOTSTRAP_KEYS`` is given;
+    it listens on ``port`` (to restart a stopped server at its address), else a free one.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     extra_env.setdefault("PE_BOOTSTRAP_KEYS", TEST_KEYS)
-    port = free_port()
+    port = free_port() if port is None else port
     log_path = workdir / "server.log"
     env = engine_env(workdir, PE_PORT=str(port), PE_LOG_LEVEL="debug", **extra_env)
     with log_path.open("wb") as log_file:

@@ -1,7 +1,8 @@
 """The HTTP service: one router per audience, on a :class:`~.service.Service` built by the
 composition root (:func:`policy_engine.bootstrap.build_service`).
 
-* gateways: ``POST /decide`` (:mod:`.decide_routes`);
+* gateways: ``POST /decide`` (:mod:`.decide_routes`), LiteLLM's Generic Guardrail API
+  ``POST /beta/litellm_basic_guardrail_api`` (:mod:`.guardrail_routes`);
 * auditors: ``GET /audit/decisions…`` (:mod:`.audit_routes`);
 * security teams and administrators: ``/policies…`` (:mod:`.policies`), ``/keys…``
   (:mod:`.keys_routes`);
@@ -21,6 +22,7 @@ from fastapi import FastAPI
 from policy_engine.api.audit_routes import router as audit_router
 from policy_engine.api.decide_routes import router as decide_router
 from policy_engine.api.errors import install_error_handlers
+from policy_engine.api.guardrail_routes import router as guardrail_router
 from policy_engine.api.keys_routes import router as keys_router
 from policy_engine.api.openapi import install_offline_docs, install_request_schemas
 from policy_engine.api.ops import router as ops_router
@@ -58,7 +60,8 @@ def create_app(service: Service) -> FastAPI:
         redoc_url=None,
     )
     app.state.service = service
-    for router in (decide_router, audit_router, policies_router, keys_router, ops_router):
+    routers = (decide_router, guardrail_router, audit_router, policies_router, keys_router)
+    for router in (*routers, ops_router):
         app.include_router(router)
     install_console(app)
     install_request_schemas(app)

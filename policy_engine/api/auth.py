@@ -1,6 +1,7 @@
 """FastAPI dependencies that admit a request only with a key of the right role.
 
-Keys travel as ``Authorization: Bearer KEY``. A missing or unknown key gets 401,
+Keys travel as ``Authorization: Bearer KEY`` (on LiteLLM's guardrail route also as
+``x-api-key: KEY``). A missing or unknown key gets 401,
 a key of another role 403; the body says what is needed, never the key.
 """
 
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from policy_engine.access import KeyRing, Principal, Role
 from policy_engine.api.service import service_of
@@ -28,47 +29,81 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 bearer_scheme = HTTPBearer(
     auto_error=False, bearerFormat="API key", description="Authorization: Bearer KEY"
 )
+#: The ``x-api-key`` header, accepted where :func:`require_role` is given ``api_key_header``.
+api_key_scheme = APIKeyHeader(
+    name="x-api-key", auto_error=False, description="x-api-key: KEY (when no Authorization)"
+)
 
 
-def require_role(
-    *roles: Role,
-) -> Callable[[Request, HTTPAuthorizationCredentials | None], Principal]:
-    """A dependency returning the caller's :class:`Principal` if its role is in ``roles``."""
+def require_role(*roles: Role, api_key_header: bool = False) -> Callable[..., Principal]:
+    """A dependency returning the caller's :class:`Principal` if its role is in ``roles``.
+
+    The key is read from ``Authorization: Bearer KEY``; with ``api_key_header``, also from
+    ``x-api-key: KEY`` when there is no ``Authorization`` header (LiteLLM's ``api_key:``
+    option sends it so).
+    """
     wanted = " or ".join(roles)
+    how = (
+        "Authorization: Bearer KEY or x-api-key: KEY"
+        if api_key_header
+        else ("Authorization: Bearer KEY")
+    )
 
-    def dependency(
+    def admit(request: Request) -> Principal:
+        header = request.headers.get("authorization", "")
+        if header:
+            scheme, _, key = header.strip().partition(" ")
+            if scheme.lower() != "bearer" or not key.strip():
+                raise AccessError(
+                    401, "unauthenticated", "the Authorization header must be 'Bearer KEY'"
+                )
+        elif api_key_header and "x-api-key" in request.headers:
+            key = request.headers["x-api-key"]
+            if not key.strip():
+                raise AccessError(401, "unauthenticated", "the x-api-key header is empty")
+        else:
+            raise AccessError(401, "unauthenticated", f"send {how} with a {wanted} key")
+        return _principal(service_of(request).keyring, key.strip(), roles)
+
+    if not api_key_header:
+
+        def bearer_only(
+            request: Request,
+            credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+        ) -> Principal:
+            del credentials  # declared for the OpenAPI document; the header is read above
+            return admit(request)
+
+        return bearer_only
+
+    def bearer_or_api_key(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+        api_key: Annotated[str | None, Security(api_key_scheme)],
     ) -> Principal:
-        del credentials  # declared for the OpenAPI document; the header is read below
-        keyring: KeyRing = service_of(request).keyring
-        header = request.headers.get("authorization", "")
-        scheme, _, key = header.strip().partition(" ")
-        if not header:
-            raise AccessError(
-                401, "unauthenticated", f"send Authorization: Bearer KEY with a {wanted} key"
-            )
-        if scheme.lower() != "bearer" or not key.strip():
-            raise AccessError(
-                401, "unauthenticated", "the Authorization header must be 'Bearer KEY'"
-            )
-        principal = keyring.authenticate(key.strip())
-        if principal is None:
-            raise AccessError(
-                401,
-                "invalid_key",
-                "the key is unknown or revoked; an operator makes a new one with "
-                f"'policy-engine keys create --role {roles[0]}'",
-            )
-        if principal.role not in roles:
-            raise AccessError(
-                403,
-                "forbidden",
-                f"key {principal.key_id} has role {principal.role}; this needs {wanted}",
-            )
-        return principal
+        del credentials, api_key  # declared for the OpenAPI document; read above
+        return admit(request)
 
-    return dependency
+    return bearer_or_api_key
+
+
+def _principal(keyring: KeyRing, key: str, roles: tuple[Role, ...]) -> Principal:
+    """The principal of ``key`` if its role is in ``roles`` (401 unknown, 403 wrong role)."""
+    principal = keyring.authenticate(key)
+    if principal is None:
+        raise AccessError(
+            401,
+            "invalid_key",
+            "the key is unknown or revoked; an operator makes a new one with "
+            f"'policy-engine keys create --role {roles[0]}'",
+        )
+    if principal.role not in roles:
+        raise AccessError(
+            403,
+            "forbidden",
+            f"key {principal.key_id} has role {principal.role}; this needs {' or '.join(roles)}",
+        )
+    return principal
 
 
 #: The caller of a route that gateways call (``POST /decide``).
@@ -76,3 +111,6 @@ GatewayCaller = Annotated[Principal, Depends(require_role("gateway"))]
 
 #: The caller of a route that only administrators may call (key management, reload).
 AdminCaller = Annotated[Principal, Depends(require_role("admin"))]
+
+#: The caller of LiteLLM's guardrail route: a gateway key, as a bearer token or ``x-api-key``.
+GatewayApiKeyCaller = Annotated[Principal, Depends(require_role("gateway", api_key_header=True))]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
 class Service:
     """The engine (gateways' routes), the audit log's reader (auditors' routes), the keys,
     the metrics, hot reload (None: ``POST /policies/reload`` answers 409), the shadow
-    policy set (None: off) and the console's parts (None: ``/ui`` says it is off)."""
+    policy set (None: off), the console's parts (None: ``/ui`` says it is off) and
+    LiteLLM's model group -> catalog id map (``PE_LITELLM_MODEL_MAP``)."""
 
     engine: Engine
     reader: AuditReader
@@ -33,6 +35,7 @@ class Service:
     shadow: ShadowSlot | None = None
     max_body_bytes: int = 1024 * 1024
     console: ConsoleConfig | None = None
+    litellm_model_map: Mapping[str, str] = field(default_factory=dict)
 
 
 def service_of(connection: HTTPConnection) -> Service:
