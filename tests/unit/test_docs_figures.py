@@ -36,7 +36,8 @@ def test_readme_rows_say_when_ner_was_skipped() -> None:
         skipped, total = (int(x) for x in cells[4].split(" / "))
         if skipped == total:
             skipped_everywhere.append(row[0])
-    assert skipped_everywhere == ["20 KB", "100 KB"]
+    # docs/performance.md keeps earlier runs' tables too: every one says the same
+    assert list(dict.fromkeys(skipped_everywhere)) == ["20 KB", "100 KB"]
     for workload in skipped_everywhere:
         assert f"| {workload} (NER skipped) |" in README
     assert "figures are for prompts where NER was skipped" in README
