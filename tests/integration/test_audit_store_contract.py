@@ -46,7 +46,7 @@ def test_migrations_are_versioned_and_applied_once(backend: Backend) -> None:
     backend.open().close()
     backend.open().close()
     versions = backend.execute("SELECT version FROM schema_version ORDER BY version")
-    assert [v for (v,) in versions] == [1, 2]
+    assert [v for (v,) in versions] == [1, 2, 3]
 
 
 def test_duplicate_decision_id_is_refused_and_the_chain_stays_intact(backend: Backend) -> None:
