@@ -184,9 +184,11 @@ def build_reloader(
 
 def build_service(settings: Settings, keyring: KeyRing) -> FastAPI:
     """The HTTP service on ``settings``: the engine with the service's metrics as its
-    observer, hot reload, the audit log's reader, and the keys in ``keyring``."""
+    observer, hot reload, the audit log's reader, the keys in ``keyring``, and the routing
+    proxy (``/v1``, docs/proxy.md)."""
     from policy_engine.api.app import Service, create_app
     from policy_engine.metrics import Metrics
+    from policy_engine.proxy import install_proxy
 
     settings = settings.resolved()
     parts = build_policy_parts(settings)
@@ -194,7 +196,7 @@ def build_service(settings: Settings, keyring: KeyRing) -> FastAPI:
     engine = build_engine(settings, observer=metrics, parts=parts)
     store = engine.audit_log
     assert isinstance(store, SqlAuditStore)  # build_audit_store's: a reader too
-    return create_app(
+    app = create_app(
         Service(
             engine=engine,
             reader=store,
@@ -205,3 +207,5 @@ def build_service(settings: Settings, keyring: KeyRing) -> FastAPI:
             max_body_bytes=settings.max_body_bytes,
         )
     )
+    install_proxy(app, settings, engine, metrics)
+    return app
