@@ -32,11 +32,13 @@ test: $(STAMP) policy-check
 opa:
 	scripts/ensure-opa.sh
 
-# The real tools on the shipped policies (YAML policies are checked by `policy-engine lint`).
+# The real tools on the shipped policies (YAML policies are checked by `policy-engine lint`)
+# and on the example rule modules (examples/policies; with the shipped set: tests/e2e).
 policy-check: $(STAMP) opa
-	$(OPA) check --strict --ignore '*.yaml' policies
-	$(OPA) fmt --list --fail policies
+	$(OPA) check --strict --ignore '*.yaml' policies examples/policies
+	$(OPA) fmt --list --fail policies examples/policies
 	$(OPA) test --ignore '*.yaml' policies
+	$(OPA) test examples/policies
 	@if [ -x $(REGAL) ]; then $(REGAL) lint policies; \
 	else echo "policy-check: no $(REGAL) (see scripts/ensure-opa.sh); regal lint skipped"; fi
 	$(BIN)/policy-engine lint policies

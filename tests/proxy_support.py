@@ -21,6 +21,9 @@ UPSTREAM_TIMEOUT = 3.0
 SSN = "536-22-8190"
 CARD = "4111 1111 1111 1111"
 EMAIL = "jane.doe@example.com"
+#: gpt-4o's upstream key in the test catalog: read from this variable (``api_key_env``).
+KEY_VARIABLE = "TEST_GPT4O_KEY"
+KEY_VALUE = "sk-test-gpt4o-0123"
 
 
 @dataclass
@@ -55,13 +58,16 @@ def model_of(endpoint: str) -> str:
 def write_test_catalog(path: Path, upstreams: Upstreams) -> Path:
     """The example catalog with each endpoint routed to the fake of its deployment class;
     deepseek-v4-pro moves to the practical tier, so that two endpoints of one vendor are
-    next to each other in that tier (the fallback must prefer another vendor)."""
+    next to each other in that tier (the fallback must prefer another vendor); gpt-4o's
+    key comes from :data:`KEY_VARIABLE`."""
     catalog = yaml.safe_load((ROOT / "examples" / "catalog.yaml").read_text())
     for endpoint in catalog["endpoints"]:
         fake = getattr(upstreams, endpoint["deployment"])
         endpoint["upstream"] = {"base_url": fake.url, "model": model_of(endpoint["id"])}
         if endpoint["id"] == "deepseek-v4-pro":
             endpoint["tier"] = "practical"
+        if endpoint["id"] == "gpt-4o":
+            endpoint["upstream"]["api_key_env"] = KEY_VARIABLE
     path.write_text(yaml.safe_dump(catalog, sort_keys=False))
     return path
 

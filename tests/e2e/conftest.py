@@ -9,7 +9,14 @@ import pytest
 
 from tests.conftest import GATEWAY_KEY, Server, start_server
 from tests.fake_openai import FakeOpenAI
-from tests.proxy_support import UPSTREAM_TIMEOUT, Upstreams, write_policies, write_test_catalog
+from tests.proxy_support import (
+    KEY_VALUE,
+    KEY_VARIABLE,
+    UPSTREAM_TIMEOUT,
+    Upstreams,
+    write_policies,
+    write_test_catalog,
+)
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +40,7 @@ def proxy_server(
         PE_POLICIES_DIR=str(write_policies(workdir / "policies", "masking", "routing")),
         PE_UPSTREAM_TIMEOUT=str(UPSTREAM_TIMEOUT),
         PE_SCAN_DEADLINE_SECONDS="120",
+        **{KEY_VARIABLE: KEY_VALUE},
     )
     yield server
     server.stop()
