@@ -65,6 +65,7 @@ eval: $(EVAL_STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.decide_latency
 	$(BIN)/python -m bench.audit_speed
+	$(BIN)/python -m bench.proxy_overhead
 
 clean:
 	rm -rf $(VENV) var

@@ -292,3 +292,17 @@ def _chunks(model: str, answer: str) -> Iterator[dict[str, Any]]:
     for start in range(0, len(answer), CHUNK_CHARACTERS):
         yield _chunk_frame(model, {"content": answer[start : start + CHUNK_CHARACTERS]}, None)
     yield _chunk_frame(model, {}, "stop")
+
+
+def main() -> None:
+    """``python -m tests.fake_openai``: serve on a free loopback port (its base URL is the
+    first line printed) until stdin closes; ``make bench`` runs it in a process of its own."""
+    import sys
+
+    with FakeOpenAI() as fake:
+        print(fake.url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
