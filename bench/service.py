@@ -145,8 +145,14 @@ def throughput(
             "Authorization": worker.client.headers["Authorization"],
             "Content-Type": "application/json",
         }
-        connection.request("POST", path, body=body, headers=headers)
-        response = connection.getresponse()
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # the server closed the idle keep-alive connection: once more on a new one
+            connection.close()
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
         answer = response.read()
         if response.status != 200:
             raise SystemExit(f"{path} answered {response.status}")

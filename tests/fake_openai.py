@@ -161,6 +161,9 @@ def usage_of(prompt: str, completion: str) -> dict[str, int]:
 class _Handler(BaseHTTPRequestHandler):
     owner: FakeOpenAI
     protocol_version = "HTTP/1.1"
+    #: Headers and body go out as separate writes: without TCP_NODELAY the body would wait
+    #: for the client's delayed ACK of the headers (tens of milliseconds per answer).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         return

@@ -42,6 +42,7 @@ def install_proxy(
         ),
         conversations=Conversations(settings.proxy_conversations),
         recorder=DeliveryRecorder(engine.audit_log, metrics),
+        digest=engine.digester.digest,
         metrics=metrics,
     )
     app.state.proxy = proxy

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+import httpx
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -57,6 +58,8 @@ class Proxy:
     client: UpstreamClient
     conversations: Conversations
     recorder: DeliveryRecorder
+    #: The engine's keyed digest (what located values are checked against).
+    digest: Callable[[str], str]
     metrics: Metrics | None = None
     #: Made at start-up, never stored: the root of the conversations' placeholder keys.
     mask_secret: bytes = field(default_factory=lambda: os.urandom(32), repr=False)
@@ -109,8 +112,8 @@ class Proxy:
         if not types:
             return masking, messages
         try:
-            findings = [finding.finding() for finding in decided.findings]
-            return masking, mask_messages(messages, findings, types, masking)
+            masked = mask_messages(messages, decided.findings, types, masking, self.digest)
+            return masking, masked
         except MaskingError as exc:
             raise ProxyError(
                 403,
@@ -145,10 +148,11 @@ class Proxy:
                     yield event
             for event in relay.finish():
                 yield event
-        except Exception as exc:  # the upstream broke off mid-stream
-            called.attempt.result = (
-                "timeout" if "Timeout" in type(exc).__name__ else "connection_error"
-            )
+        except httpx.TimeoutException:  # the upstream stopped sending mid-stream
+            called.attempt.result = "timeout"
+            self._count(called)
+        except httpx.HTTPError:  # the upstream broke off mid-stream
+            called.attempt.result = "connection_error"
             self._count(called)
         finally:
             await response.aclose()

@@ -20,10 +20,11 @@ import json
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from policy_engine.models import Finding, message_texts
+from policy_engine.models import message_texts
+from policy_engine.records import AuditedFinding
 
 #: Obligations that ask for masking: ``redact:EMAIL_ADDRESS`` ...
 REDACT = "redact:"
@@ -91,16 +92,24 @@ class Masking:
 
 
 def mask_messages(
-    messages: list[Any], findings: list[Finding], types: set[str], masking: Masking
+    messages: list[Any],
+    findings: list[AuditedFinding],
+    types: set[str],
+    masking: Masking,
+    digest: Callable[[str], str],
 ) -> list[Any]:
     """A copy of ``messages`` with the values of ``types`` that ``findings`` locate replaced
-    by placeholders; :class:`MaskingError` when one cannot be replaced everywhere."""
+    by placeholders; :class:`MaskingError` when one cannot be replaced everywhere. Each
+    located value must have the keyed ``digest`` the decision's record holds for it."""
     masked = copy.deepcopy(messages)
-    spans: dict[tuple[int, int | None], list[tuple[int, int, str]]] = defaultdict(list)
+    spans: dict[tuple[int, int | None], list[tuple[int, int, str, str]]] = defaultdict(list)
     for finding in findings:
         if finding.type in types and finding.message is not None:
+            if len(finding.value_digests) != len(finding.spans):
+                raise MaskingError("the decision does not locate every value to mask")
             spans[(finding.message, finding.part)].extend(
-                (a, b, finding.type) for a, b in finding.spans
+                (a, b, finding.type, d)
+                for (a, b), d in zip(finding.spans, finding.value_digests, strict=True)
             )
     for (index, part), found in spans.items():
         message = masked[index] if 0 <= index < len(masked) else None
@@ -109,7 +118,10 @@ def mask_messages(
         texts = [text for p, text in message_texts(message) if p == part]
         if len(texts) != 1:
             raise MaskingError(f"message {index} part {part} holds several texts")
-        _write(message, part, texts[0], _masked_text(texts[0], found, masking))
+        if any(digest(texts[0][a:b]) != value_digest for a, b, _, value_digest in found):
+            raise MaskingError("a located value does not match the decision's record")
+        located = [(a, b, entity_type) for a, b, entity_type, _ in found]
+        _write(message, part, texts[0], _masked_text(texts[0], located, masking))
     _mask_everywhere(masked, masking)
     return masked
 

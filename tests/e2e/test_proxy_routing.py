@@ -5,6 +5,9 @@ conversations, headers, usage in the delivery record, /v1/models, audit verify."
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 
 import httpx
 import openai
@@ -12,6 +15,7 @@ import pytest
 import yaml
 
 from tests.conftest import GATEWAY_KEY, Server, run_cli
+from tests.e2e.test_crash_safety import LOCK_HOLDER
 from tests.proxy_support import (
     CARD,
     SSN,
@@ -282,3 +286,41 @@ def test_audit_verify_covers_decision_and_delivery_records(
     assert deliveries.returncode == 0, deliveries.stderr
     kinds = {json.loads(line)["kind"] for line in deliveries.stdout.splitlines()}
     assert kinds == {"delivery"}
+
+
+def test_no_audit_record_means_nothing_is_forwarded_and_a_lost_delivery_record_is_counted(
+    sdk: openai.OpenAI, fresh: Upstreams, proxy_server: Server
+) -> None:
+    fresh.trusted_hosted.pause(model_of("glm-4-plus-fireworks"), 0.2)
+    stream = sdk.chat.completions.create(model="auto", messages=user(CLEAN), stream=True)
+    pieces = [next(iter(stream)).choices[0].delta.content or ""]  # decided and appended
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(proxy_server.db_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        pieces += [chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices]
+        assert "".join(pieces) == "echo: " + CLEAN  # the answer was sent ...
+        with pytest.raises(openai.APIStatusError) as refused:
+            sdk.chat.completions.create(model="auto", messages=user("while the log is down"))
+        assert refused.value.status_code == 503
+        assert refused.value.response.json()["error"]["code"] == "audit_unavailable"
+        assert "x-policy-engine-decision-id" not in refused.value.response.headers
+        metrics = ""
+        for _ in range(300):  # ... and its delivery record could not be appended
+            metrics = httpx.get(proxy_server.url + "/metrics").text
+            if "policy_engine_delivery_record_failures_total 1.0" in metrics:
+                break
+            time.sleep(0.1)
+        assert "policy_engine_delivery_record_failures_total 1.0" in metrics
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert [r.texts() for r in fresh.trusted_hosted.received()] == [[CLEAN]]
+    assert '"delivery_record_failed"' in proxy_server.log_text()
+    verified = run_cli(proxy_server.workdir, "audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -12,7 +12,7 @@ import pytest
 from policy_engine.catalog import Catalog
 from policy_engine.decision import rank_endpoints, routing_tier
 from policy_engine.errors import RequestError
-from policy_engine.models import Finding, PolicyResult, RequestContext, Segment
+from policy_engine.models import PolicyResult, RequestContext, Segment
 from policy_engine.proxy.chat_request import parse_chat_call
 from policy_engine.proxy.masking import Masking, MaskingError, mask_messages
 from policy_engine.proxy.openai_errors import ProxyError
@@ -20,16 +20,21 @@ from policy_engine.proxy.plan import plan_route
 from policy_engine.proxy.relay import EventRelay
 from policy_engine.proxy.split_restore import SplitRestorer
 from policy_engine.proxy.upstreams import Target
-from policy_engine.records import AuditRecord
+from policy_engine.records import AuditedFinding, AuditRecord
 
 EMAIL = "jane.doe@example.com"
 
 
-def email_finding(message: int, part: int | None, text: str, value: str = EMAIL) -> Finding:
+def digest(value: str) -> str:
+    return "digest:" + value[::-1]
+
+
+def email_finding(message: int, part: int | None, text: str, value: str = EMAIL) -> AuditedFinding:
     start = text.index(value)
-    return Finding(
+    return AuditedFinding(
         type="EMAIL_ADDRESS", category="pii", count=1, max_score=1.0,
         spans=[(start, start + len(value))], detector="test", message=message, part=part,
+        value_digests=[digest(value)],
     )  # fmt: skip
 
 
@@ -40,7 +45,9 @@ def test_masking_replaces_values_everywhere_and_restores_them() -> None:
         {"role": "user", "content": [{"type": "text", "text": text}]},
     ]
     masking = Masking(b"k" * 32)
-    masked = mask_messages(messages, [email_finding(1, 0, text)], {"EMAIL_ADDRESS"}, masking)
+    masked = mask_messages(
+        messages, [email_finding(1, 0, text)], {"EMAIL_ADDRESS"}, masking, digest
+    )
     assert EMAIL not in json.dumps(masked)
     assert EMAIL in json.dumps(messages)  # the client's body is left as it was
     [name] = masking.values
@@ -63,7 +70,20 @@ def test_a_value_the_proxy_cannot_rewrite_refuses_the_request() -> None:
         {"role": "tool", "content": [{"type": "tool_result", "content": [{"text": text}]}]},
     ]
     with pytest.raises(MaskingError):
-        mask_messages(messages, [email_finding(1, 0, text)], {"EMAIL_ADDRESS"}, Masking(b"k" * 32))
+        mask_messages(
+            messages, [email_finding(1, 0, text)], {"EMAIL_ADDRESS"}, Masking(b"k" * 32), digest
+        )
+
+
+def test_a_span_that_does_not_hold_the_recorded_value_refuses_the_request() -> None:
+    text = f"Write to {EMAIL} today."
+    finding = email_finding(0, None, text)
+    finding.value_digests = [digest("someone.else@example.com")]
+    with pytest.raises(MaskingError):
+        mask_messages(
+            [{"role": "user", "content": text}], [finding], {"EMAIL_ADDRESS"}, Masking(b"k" * 32),
+            digest,
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 11])
