@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
 
+from tests.audit_support import sqlite_write_lock
 from tests.conftest import (
     GATEWAY_KEY,
     Server,
@@ -127,16 +126,6 @@ def test_sigterm_lets_in_flight_requests_finish_and_be_audited(tmp_path: Path) -
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
-LOCK_HOLDER = """
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN EXCLUSIVE")
-print("locked", flush=True)
-sys.stdin.read()
-db.execute("ROLLBACK")
-"""
-
-
 def test_audit_store_outage_answers_503_and_recovers_by_itself(tmp_path: Path) -> None:
     server = start_server(tmp_path, PE_DETECTION_BACKEND="patterns")
     try:
@@ -144,19 +133,8 @@ def test_audit_store_outage_answers_503_and_recovers_by_itself(tmp_path: Path) -
             before = http.post("/decide", json={"content": "before the outage"})
             assert before.status_code == 200
             # Another process takes the database's write lock and keeps it.
-            holder = subprocess.Popen(
-                [sys.executable, "-c", LOCK_HOLDER, str(server.db_path)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            try:
-                assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+            with sqlite_write_lock(server.db_path):
                 assert_no_decision_while_the_log_is_down(http)
-            finally:
-                assert holder.stdin is not None
-                holder.stdin.close()  # the lock holder rolls back and exits
-                holder.wait(timeout=30)
             assert http.get("/readyz").status_code == 200
             after = http.post("/decide", json={"content": "after the outage"})
             assert after.status_code == 200

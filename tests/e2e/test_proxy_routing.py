@@ -5,8 +5,6 @@ conversations, headers, usage in the delivery record, /v1/models, audit verify."
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 
 import httpx
@@ -14,8 +12,8 @@ import openai
 import pytest
 import yaml
 
+from tests.audit_support import sqlite_write_lock
 from tests.conftest import GATEWAY_KEY, Server, run_cli
-from tests.e2e.test_crash_safety import LOCK_HOLDER
 from tests.proxy_support import (
     CARD,
     SSN,
@@ -294,14 +292,7 @@ def test_no_audit_record_means_nothing_is_forwarded_and_a_lost_delivery_record_i
     fresh.trusted_hosted.pause(model_of("glm-4-plus-fireworks"), 0.2)
     stream = sdk.chat.completions.create(model="auto", messages=user(CLEAN), stream=True)
     pieces = [next(iter(stream)).choices[0].delta.content or ""]  # decided and appended
-    holder = subprocess.Popen(
-        [sys.executable, "-c", LOCK_HOLDER, str(proxy_server.db_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with sqlite_write_lock(proxy_server.db_path):
         pieces += [chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices]
         assert "".join(pieces) == "echo: " + CLEAN  # the answer was sent ...
         with pytest.raises(openai.APIStatusError) as refused:
@@ -316,10 +307,6 @@ def test_no_audit_record_means_nothing_is_forwarded_and_a_lost_delivery_record_i
                 break
             time.sleep(0.1)
         assert "policy_engine_delivery_record_failures_total 1.0" in metrics
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=30)
     assert [r.texts() for r in fresh.trusted_hosted.received()] == [[CLEAN]]
     assert '"delivery_record_failed"' in proxy_server.log_text()
     verified = run_cli(proxy_server.workdir, "audit", "verify")
