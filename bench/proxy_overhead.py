@@ -190,3 +190,7 @@ def report(results: dict[str, Any]) -> None:
             f"{name:<20} {row['decide']['requests_per_s']:>8.1f} "
             f"{row['proxy']['requests_per_s']:>8.1f}"
         )
+
+
+if __name__ == "__main__":
+    main()

@@ -126,16 +126,18 @@ class Proxy:
     def _answer(
         self, body: bytes, masking: Masking, exchange: Exchange, headers: dict[str, str]
     ) -> Response:
+        """The upstream's answer as it came (restored and re-encoded only when masked)."""
         task = BackgroundTask(self.recorder.record, exchange)
         try:
             document = json.loads(body)
         except ValueError:
-            return Response(body, media_type="application/json", headers=headers, background=task)
+            document = None
         if isinstance(document, dict):
             exchange.usage = parse_usage(document.get("usage"))
             if masking.values and "choices" in document:
                 document["choices"] = masking.restore_document(document["choices"])
-        return JSONResponse(document, headers=headers, background=task)
+                return JSONResponse(document, headers=headers, background=task)
+        return Response(body, media_type="application/json", headers=headers, background=task)
 
     async def _relay(
         self, called: Called, relay: EventRelay, exchange: Exchange
