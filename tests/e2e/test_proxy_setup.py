@@ -106,8 +106,12 @@ def test_the_example_modules_pass_the_policy_tools_on_the_shipped_set(tmp_path: 
     tested = run_cli(tmp_path, "test", str(policies))
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert ", 0 failed" in tested.stdout
-    assert "rules/masking/masking_test.rego" in tested.stdout
-    assert "rules/routing/routing_test.rego" in tested.stdout
+    assert "PASS segmentation_test.rules.masking.test_each_contact_type_found_is_masked" in (
+        tested.stdout
+    )
+    assert "PASS segmentation_test.rules.routing.test_long_documents_need_a_long_context" in (
+        tested.stdout
+    )
     linted = run_cli(tmp_path, "lint", str(policies))
     assert linted.returncode == 0, linted.stdout + linted.stderr
     assert "0 errors" in linted.stdout
