@@ -39,13 +39,12 @@ opa:
 litellm:
 	scripts/ensure-litellm.sh
 
-# The real tools on the shipped policies (YAML policies are checked by `policy-engine lint`).
+# The real tools on the shipped policies (YAML policies are checked by `policy-engine lint`)
+# and on the example rule modules (examples/policies; with the shipped set: tests/e2e).
 policy-check: $(STAMP) opa
-	$(OPA) check --strict --ignore '*.yaml' policies
-	$(OPA) fmt --list --fail policies
+	$(OPA) check --strict --ignore '*.yaml' policies examples/policies
+	$(OPA) fmt --list --fail policies examples/policies
 	$(OPA) test --var-values --ignore '*.yaml' policies
-	$(OPA) check --strict examples/policies
-	$(OPA) fmt --list --fail examples/policies
 	$(OPA) test --var-values examples/policies
 	@if [ -x $(REGAL) ]; then $(REGAL) lint policies; \
 	else echo "policy-check: no $(REGAL) (see scripts/ensure-opa.sh); regal lint skipped"; fi
@@ -73,6 +72,7 @@ eval: $(EVAL_STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.decide_latency
 	$(BIN)/python -m bench.audit_speed
+	$(BIN)/python -m bench.proxy_overhead
 
 clean:
 	rm -rf $(VENV) var

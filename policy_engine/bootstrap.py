@@ -238,10 +238,12 @@ def build_reloader(
 
 def build_service(settings: Settings, keyring: KeyRing) -> FastAPI:
     """The HTTP service on ``settings``: the engine with the service's metrics as its
-    observer, hot reload, the audit log's reader, the keys in ``keyring`` and the console."""
+    observer, hot reload, the audit log's reader, the keys in ``keyring``, the console, and
+    the routing proxy (``/v1``, docs/proxy.md)."""
     from policy_engine.api.app import Service, create_app
     from policy_engine.console.config import build_console
     from policy_engine.metrics import Metrics
+    from policy_engine.proxy import install_proxy
 
     settings = settings.resolved()
     check = build_entity_check(settings)
@@ -251,7 +253,7 @@ def build_service(settings: Settings, keyring: KeyRing) -> FastAPI:
     engine = build_engine(settings, observer=metrics, parts=parts)
     store = engine.audit_log
     assert isinstance(store, SqlAuditStore)  # build_audit_store's: a reader too
-    return create_app(
+    app = create_app(
         Service(
             engine=engine,
             reader=store,
@@ -266,6 +268,8 @@ def build_service(settings: Settings, keyring: KeyRing) -> FastAPI:
             litellm_model_map=settings.litellm_model_map,
         )
     )
+    install_proxy(app, settings, engine, metrics)
+    return app
 
 
 def check_litellm_model_map(settings: Settings, catalog: Catalog) -> None:

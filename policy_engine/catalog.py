@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from policy_engine.errors import ConfigError
+from policy_engine.models import Tier
 
 Deployment = Literal["on_prem", "trusted_hosted", "public_hosted"]
 
@@ -41,6 +42,25 @@ class Provenance(BaseModel):
     zero_data_retention: bool | None = None
 
 
+class Upstream(BaseModel):
+    """Where the routing proxy sends an endpoint's requests: an OpenAI-compatible API.
+
+    ``api_key_env`` names the environment variable holding the API key (never the key
+    itself); without it requests go without a key (a local vLLM or Ollama).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
+        description="OpenAI-compatible base URL, e.g. https://api.deepseek.com/v1",
+    )
+    model: str | None = Field(
+        default=None, min_length=1, description="Model name upstream (default: the endpoint's)"
+    )
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 class Endpoint(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -53,6 +73,11 @@ class Endpoint(BaseModel):
     context_window: int = Field(gt=0)
     price: Price
     provenance: Provenance = Field(default_factory=Provenance)
+    #: The routing tier the endpoint serves (``advanced``, ``balanced``, ``practical``).
+    tier: Tier | None = None
+    #: The OpenAI-compatible API the routing proxy forwards to (None: not routable unless
+    #: ``PE_UPSTREAM_BASE_URL`` sends every endpoint to one server).
+    upstream: Upstream | None = None
 
     def estimated_cost(self, input_tokens: int, output_tokens: int) -> float:
         """Estimated USD cost of one request."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from policy_engine.catalog import DEFAULT_OUTPUT_TOKENS, Catalog, estimate_tokens
 from policy_engine.models import (
+    TIERS,
     ExcludedEndpoint,
     Finding,
     PolicyResult,
@@ -21,6 +22,7 @@ from policy_engine.models import (
     RequestContext,
     ScanUnit,
     Segment,
+    Tier,
     Unscanned,
 )
 
@@ -33,6 +35,15 @@ SCAN_TIMEOUT = "scan_timeout"
 #: is at most the characters scanned, and requests are bounded far below this).
 PROBE_COUNT = 1_000_000_000
 
+#: Obligations by which a policy chooses the routing tier: ``tier:advanced`` ...
+TIER_OBLIGATION = "tier:"
+
+
+def output_tokens(context: RequestContext) -> int:
+    """The output tokens a request asks for: ``max_output_tokens``, or the default assumed."""
+    requested = context.max_output_tokens
+    return requested if requested is not None else DEFAULT_OUTPUT_TOKENS
+
 
 def build_policy_input(
     context: RequestContext,
@@ -40,16 +51,33 @@ def build_policy_input(
     characters: int,
     unscanned: Sequence[Unscanned] = (),
 ) -> dict[str, Any]:
-    """The document a policy sees as ``input`` (ARCHITECTURE.md, policy contract), with
-    ``unscanned``: what the request carries that could not be scanned (images, audio ...)."""
+    """The document a policy sees as ``input`` (ARCHITECTURE.md, policy contract; the
+    fields are described in docs/policies.md, "The policy input"), with ``unscanned``: what
+    the request carries that could not be scanned (images, audio ...)."""
+    prompt_tokens = estimate_tokens(characters)
+    output = output_tokens(context)
     return {
         "context": context.model_dump(exclude_none=True),
         "findings": [finding.policy_view() for finding in findings],
         "entity_types": sorted({finding.type for finding in findings}),
         "categories": sorted({finding.category for finding in findings}),
-        "content": {"characters": characters, "estimated_tokens": estimate_tokens(characters)},
+        "content": {"characters": characters, "estimated_tokens": prompt_tokens},
+        "task": {
+            "prompt_tokens": prompt_tokens,
+            "output_tokens": output,
+            "total_tokens": prompt_tokens + output,
+        },
         "unscanned": [item.model_dump(exclude_none=True) for item in unscanned],
     }
+
+
+def routing_tier(context: RequestContext, obligations: list[str]) -> Tier | None:
+    """The tier ranking prefers: the request's ``context.tier``; else the most capable tier
+    a policy chose with a ``tier:NAME`` obligation; else None. Unknown names are ignored."""
+    if context.tier is not None:
+        return context.tier
+    chosen = {o.removeprefix(TIER_OBLIGATION) for o in obligations if o.startswith(TIER_OBLIGATION)}
+    return next((tier for tier in TIERS if tier in chosen), None)
 
 
 def with_possible_findings(
@@ -116,19 +144,21 @@ def rank_endpoints(
     policy_failed: bool = False,
 ) -> tuple[list[str], list[ExcludedEndpoint]]:
     """Allowed endpoint ids, cheapest first, and every other endpoint with its reasons; a
-    requested endpoint the catalog does not know is among the excluded, with the known ones."""
+    requested endpoint the catalog does not know is among the excluded, with the known ones.
+
+    With a routing tier (:func:`routing_tier`) the allowed endpoints of that tier come
+    first, cheapest first, then the other allowed ones, cheapest first: a tier never
+    admits an endpoint, it only orders the compliant ones.
+    """
     input_tokens = estimate_tokens(characters)
-    output_tokens = (
-        context.max_output_tokens
-        if context.max_output_tokens is not None
-        else DEFAULT_OUTPUT_TOKENS
-    )
-    needed = input_tokens + output_tokens
+    output = output_tokens(context)
+    tier = routing_tier(context, result.obligations)
+    needed = input_tokens + output
     by_endpoint: dict[str, list[str]] = defaultdict(list)
     for exclusion in result.excluded:
         by_endpoint[exclusion.endpoint].append(f"{exclusion.rule}: {exclusion.message}")
 
-    allowed: list[tuple[float, str]] = []
+    allowed: list[tuple[bool, float, str]] = []
     excluded: list[ExcludedEndpoint] = []
     for endpoint in catalog.endpoints:
         reasons: list[str] = []
@@ -140,12 +170,13 @@ def rank_endpoints(
         if needed > endpoint.context_window:
             reasons.append(
                 f"context window {endpoint.context_window} tokens is too small for about"
-                f" {needed} tokens ({input_tokens} in + {output_tokens} out)"
+                f" {needed} tokens ({input_tokens} in + {output} out)"
             )
         if reasons:
             excluded.append(ExcludedEndpoint(id=endpoint.id, reasons=reasons))
         else:
-            allowed.append((endpoint.estimated_cost(input_tokens, output_tokens), endpoint.id))
+            cost = endpoint.estimated_cost(input_tokens, output)
+            allowed.append((tier is not None and endpoint.tier != tier, cost, endpoint.id))
     allowed.sort()
     requested = context.requested_endpoint
     if requested is not None and catalog.by_id(requested) is None:
@@ -153,4 +184,4 @@ def rank_endpoints(
         excluded.append(
             ExcludedEndpoint(id=requested, reasons=[f"not in the catalog; known: {known}"])
         )
-    return [endpoint_id for _, endpoint_id in allowed], excluded
+    return [endpoint_id for _, _, endpoint_id in allowed], excluded

@@ -221,6 +221,17 @@ class Engine:
         beyond the limits) and :class:`AuditError` when the decision could not be recorded
         (then there is no decision).
         """
+        return self.decide_recorded(request, caller=caller, correlation=correlation).decision()
+
+    def decide_recorded(
+        self,
+        request: DecideRequest | Mapping[str, Any],
+        *,
+        caller: str = "local",
+        correlation: Mapping[str, str] | None = None,
+    ) -> AuditRecord:
+        """:meth:`decide`, returning the audit record the log now holds (what an entry point
+        that acts on the decision, the routing proxy, builds its delivery record from)."""
         started = time.perf_counter()
         req = parse_request(request, self.limits)
         units = req.segments_to_scan()
@@ -245,7 +256,7 @@ class Engine:
                 total=finished - started,
             ),
         )
-        return appended.decision()
+        return appended
 
     # ------------------------------------------------------------------ steps
 

@@ -117,6 +117,17 @@ class Metrics:
             ["status", "error"],
             registry=r,
         )
+        self.upstream_attempts = Counter(
+            "policy_engine_upstream_attempts",
+            "Calls of an upstream by the routing proxy, by catalog endpoint and result",
+            ["endpoint", "result"],
+            registry=r,
+        )
+        self.delivery_record_failures = Counter(
+            "policy_engine_delivery_record_failures",
+            "Delivery records that could not be appended after an answer was sent",
+            registry=r,
+        )
         self.latency = {
             step: Histogram(
                 f"policy_engine_{step}_seconds",

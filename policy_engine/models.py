@@ -56,6 +56,12 @@ _ADMITTED = {
 Category = Literal["pii", "secret", "ip_marker", "source_code"]
 CATEGORIES: tuple[str, ...] = ("pii", "secret", "ip_marker", "source_code")
 
+#: Routing tiers, most capable first: ``advanced`` (frontier models for complex, regulated
+#: or mission-critical work), ``balanced`` (everyday chat and reasoning), ``practical``
+#: (cheap open-weight models for high-volume routine tasks).
+Tier = Literal["advanced", "balanced", "practical"]
+TIERS: tuple[Tier, ...] = ("advanced", "balanced", "practical")
+
 
 # --------------------------------------------------------------------------- request
 
@@ -73,6 +79,9 @@ class RequestContext(BaseModel):
     requested_endpoint: str | None = Field(default=None, max_length=200)
     #: An integer (``"512"`` is refused, not read as a number).
     max_output_tokens: int | None = Field(default=None, ge=0, le=10_000_000, strict=True)
+    #: The routing tier asked for: ranking puts the cheapest allowed endpoint of the tier
+    #: first (policies may choose one with a ``tier:NAME`` obligation when this is unset).
+    tier: Tier | None = None
 
 
 class ContentPart(BaseModel):

@@ -30,8 +30,12 @@ from policy_engine.models import (
 
 #: The version of the records this engine writes. 1: records without ``record_version``
 #: (before the detector revision was recorded); 2: adds ``record_version`` and
-#: ``detector_revision``.
-RECORD_VERSION = 2
+#: ``detector_revision``; 3: adds ``kind``, ``delivers`` and ``delivery`` (delivery records).
+RECORD_VERSION = 3
+
+#: What a record is: a decision (``kind`` absent, as in every record before version 3) or
+#: the delivery of one (what the routing proxy observed when it forwarded the request).
+RecordKind = Literal["decision", "delivery"]
 
 
 def canonical_json(document: Mapping[str, Any]) -> str:
@@ -82,9 +86,52 @@ class AuditedContext(RequestContext):
     model_config = ConfigDict(extra="allow")
 
 
+AttemptResult = Literal["ok", "http_429", "http_5xx", "http_4xx", "timeout", "connection_error"]
+
+
+class Attempt(BaseModel):
+    """One call of an upstream: which endpoint, how it ended, how long it took."""
+
+    model_config = ConfigDict(extra="allow")
+
+    endpoint: str
+    result: AttemptResult
+    status: int | None = None
+    latency_ms: float
+
+
+class Usage(BaseModel):
+    """Tokens as the upstream counted them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class Delivery(BaseModel):
+    """What happened when a decision was acted on (docs/proxy.md, "The delivery record")."""
+
+    model_config = ConfigDict(extra="allow")
+
+    #: The catalog id of the endpoint that answered; None when none did.
+    endpoint: str | None
+    #: The model name sent upstream (of the endpoint that answered, else the last tried).
+    upstream_model: str | None
+    attempts: list[Attempt]
+    #: None when the upstream did not report usage.
+    usage: Usage | None
+    stream: bool
+    #: Entity types replaced by placeholders before forwarding (never the values).
+    masked_types: list[str]
+    tier: str | None
+
+
 class AuditRecord(DecisionFields):
-    """One decision in the log; ``sequence``, ``prev_hash`` and ``hash`` are set when the
-    store appends it (:meth:`sealed`)."""
+    """One record in the log: a decision, or (``kind`` "delivery") what became of one;
+    ``sequence``, ``prev_hash`` and ``hash`` are set when the store appends it
+    (:meth:`sealed`)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -101,6 +148,11 @@ class AuditRecord(DecisionFields):
     shadow: dict[str, Any] | None = None
     #: Ids an entry point ties the decision to (e.g. ``litellm_call_id``); never content.
     correlation: dict[str, str] | None = None
+    #: ``delivery`` for a delivery record; absent (None) for a decision.
+    kind: RecordKind | None = None
+    #: A delivery record's decision (its ``decision_id``).
+    delivers: str | None = None
+    delivery: Delivery | None = None
     sequence: int | None = None
     prev_hash: str | None = None
     hash: str | None = None
@@ -120,6 +172,28 @@ class AuditRecord(DecisionFields):
         """This record as stored at ``sequence`` after ``prev_hash``, with its hash."""
         return self.model_copy(
             update={"sequence": sequence, "prev_hash": prev_hash, "hash": record_hash}
+        )
+
+    @property
+    def record_kind(self) -> RecordKind:
+        return self.kind or "decision"
+
+    def delivered(self, delivery: Delivery, *, decision_id: str, latency_ms: float) -> AuditRecord:
+        """The delivery record of this decision: its decision fields, context and content
+        digest, no findings (the decision holds them), ``delivery``; its own id and time.
+        ``latency_ms`` is the time from the decision to the end of the exchange."""
+        fields = self.__dict__
+        copied = {name: fields[name] for name in _DELIVERY_COPIES}
+        return AuditRecord(
+            **copied,
+            record_version=RECORD_VERSION,
+            decision_id=decision_id,
+            time=utc_text(),
+            findings=[],
+            latency_ms=latency_ms,
+            kind="delivery",
+            delivers=self.decision_id,
+            delivery=delivery,
         )
 
     @property
@@ -164,6 +238,14 @@ class AuditRecord(DecisionFields):
 
 
 _DECISION_FIELDS = tuple(DecisionFields.model_fields)
+#: What a delivery record copies from its decision.
+_DELIVERY_COPIES = tuple(
+    name
+    for name in AuditRecord.model_fields
+    if name
+    not in {"record_version", "decision_id", "time", "findings", "latency_ms", "detection",
+            "shadow", "kind", "delivers", "delivery", "sequence", "prev_hash", "hash"}
+)  # fmt: skip
 _ABSENT_WHEN_NONE = frozenset(
     name
     for name, info in AuditRecord.model_fields.items()
@@ -248,6 +330,10 @@ class AuditFilters(BaseModel):
         default=None, min_length=1, max_length=100, description="An entity type among findings."
     )
     policy_revision: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: Literal["decision", "delivery", "all"] = Field(
+        default="decision",
+        description="Decision records (the default), delivery records, or all records.",
+    )
 
     @field_validator("since", "until", mode="before")
     @classmethod

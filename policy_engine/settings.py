@@ -1,12 +1,15 @@
 """Configuration, read once at start-up from ``PE_*`` environment variables.
 
-Nothing else in the package reads the environment. Invalid values raise
+Nothing else in the package reads the environment (the upstream API keys a catalog names
+are read here too, :func:`environment_secrets`). Invalid values raise
 :class:`ConfigError` with a message that names the setting.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -124,6 +127,25 @@ class Settings(BaseSettings):
             )
         return parsed
 
+    #: Routing proxy: one OpenAI-compatible server every endpoint is sent to (a local vLLM
+    #: or Ollama, a test fake) instead of each endpoint's catalog ``upstream.base_url``.
+    upstream_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    #: The API key sent to PE_UPSTREAM_BASE_URL (instead of each endpoint's api_key_env).
+    upstream_api_key: str | None = Field(default=None, repr=False)
+    #: Seconds the proxy waits for an upstream to connect (then: connection_error).
+    upstream_connect_timeout: float = Field(default=5.0, gt=0, le=600)
+    #: Seconds the proxy waits for an upstream's answer to start, and between the chunks of
+    #: a stream (then: timeout, and one fallback).
+    upstream_timeout: float = Field(default=60.0, gt=0, le=3600)
+    #: Conversations whose endpoint the proxy remembers (sticky sessions), least recently
+    #: used forgotten first.
+    proxy_conversations: int = Field(default=10_000, ge=0, le=10_000_000)
+
+    @field_validator("upstream_base_url", "upstream_api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("compiled_cache_dir", mode="before")
     @classmethod
     def _empty_is_off(cls, value: object) -> object:
@@ -202,6 +224,13 @@ def _find(setting: str, path: Path, *, want_dir: bool) -> Path:
         if not want_dir and candidate.is_file():
             return candidate
     raise ConfigError(f"{setting}={path}: no such {kind}")
+
+
+def environment_secrets(names: Iterable[str]) -> dict[str, str]:
+    """The values of the environment variables ``names`` that are set and not blank (the
+    catalog's ``upstream.api_key_env``: keys named by configuration, read once at start)."""
+    found = {name: os.environ.get(name, "").strip() for name in sorted(set(names))}
+    return {name: value for name, value in found.items() if value}
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -60,11 +60,13 @@ class ReceivedRequest:
 @dataclass
 class Behaviour:
     """How the fake answers one model: ``status`` (200, 429, 500 ...), ``hang`` seconds
-    before answering, a fixed ``reply`` instead of the echo."""
+    before answering, a fixed ``reply`` instead of the echo, ``pause`` seconds between
+    streamed chunks."""
 
     status: int = 200
     hang: float = 0.0
     reply: str | None = None
+    pause: float = 0.0
 
 
 @dataclass
@@ -75,6 +77,8 @@ class FakeOpenAI:
     requests: list[ReceivedRequest] = field(default_factory=list)
     behaviours: dict[str, Behaviour] = field(default_factory=dict)
     models: list[str] = field(default_factory=list)
+    #: ``time.monotonic()`` at the end of each stream the fake sent, in order.
+    streams_finished: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -99,9 +103,14 @@ class FakeOpenAI:
     def reply(self, model: str, text: str) -> None:
         self.behaviours[model] = Behaviour(reply=text)
 
+    def pause(self, model: str, seconds: float) -> None:
+        """Stream ``model``'s answers with ``seconds`` between chunks."""
+        self.behaviours[model] = Behaviour(pause=seconds)
+
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.streams_finished.clear()
         self.behaviours.clear()
 
     def received(self, model: str | None = None) -> list[ReceivedRequest]:
@@ -152,6 +161,9 @@ def usage_of(prompt: str, completion: str) -> dict[str, int]:
 class _Handler(BaseHTTPRequestHandler):
     owner: FakeOpenAI
     protocol_version = "HTTP/1.1"
+    #: Headers and body go out as separate writes: without TCP_NODELAY the body would wait
+    #: for the client's delayed ACK of the headers (tens of milliseconds per answer).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         return
@@ -193,7 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
         prompt = "\n".join(ReceivedRequest(self.path, model, body, {}).texts())
         answer = behaviour.reply if behaviour.reply is not None else "echo: " + _last_user(body)
         if body.get("stream"):
-            self._stream(str(model), answer, prompt, body)
+            self._stream(str(model), answer, prompt, body, behaviour.pause)
         else:
             self._json(200, _completion(str(model), answer, usage_of(prompt, answer)))
 
@@ -204,16 +216,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a hang past its timeout)
 
-    def _stream(self, model: str, answer: str, prompt: str, body: dict[str, Any]) -> None:
+    def _stream(
+        self, model: str, answer: str, prompt: str, body: dict[str, Any], pause: float
+    ) -> None:
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("cache-control", "no-cache")
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
-        for chunk in _chunks(model, answer):
+        for index, chunk in enumerate(_chunks(model, answer)):
+            if index and pause:
+                time.sleep(pause)
             self._event(chunk)
         if (body.get("stream_options") or {}).get("include_usage"):
             final = _chunk_frame(model, None, None)
@@ -222,6 +241,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._event(final)
         self._write_chunk(b"data: [DONE]\n\n")
         self._write_chunk(b"")
+        with self.owner._lock:
+            self.owner.streams_finished.append(time.monotonic())
 
     def _event(self, document: dict[str, Any]) -> None:
         self._write_chunk(f"data: {json.dumps(document)}\n\n".encode())
@@ -274,3 +295,17 @@ def _chunks(model: str, answer: str) -> Iterator[dict[str, Any]]:
     for start in range(0, len(answer), CHUNK_CHARACTERS):
         yield _chunk_frame(model, {"content": answer[start : start + CHUNK_CHARACTERS]}, None)
     yield _chunk_frame(model, {}, "stop")
+
+
+def main() -> None:
+    """``python -m tests.fake_openai``: serve on a free loopback port (its base URL is the
+    first line printed) until stdin closes; ``make bench`` runs it in a process of its own."""
+    import sys
+
+    with FakeOpenAI() as fake:
+        print(fake.url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()

@@ -24,8 +24,9 @@ G  recommends an endpoint the catalog lacks       -> unpriced
 
 Totals over A-D: chosen 0.002385, baseline 0.0211225, saved 0.0187375 (88.71 %);
 by segment: any 0.0006/0.0075, on_prem_only 0.000915/0.0063725,
-trusted_hosted 0.00087/0.00725; by tier: balanced 0.00072/0.006, practical 0.00015/0.00125,
-untiered 0.001515/0.0138725; tokens measured 1 decision 1200/300, estimated 3 decisions
+trusted_hosted 0.00087/0.00725; by tier (C's delivery and D's context name theirs, A's and
+B's endpoints are balanced in the catalog): balanced 3 decisions 0.002235/0.0198725,
+practical 0.00015/0.00125; tokens measured 1 decision 1200/300, estimated 3 decisions
 1601/1112; kept from cheaper 3 (policy 2, segment 1), extra 0.00128755.
 With --baseline deepseek-v4-pro (0.55/2.20): 0.00165 + 0.00140195 + 0.00132 + 0.000275
 = 0.00464695.

@@ -49,7 +49,7 @@ CSV_COLUMNS = [
 
 def export_proof(store: AuditReader, since: str | None, until: str | None) -> dict[str, Any]:
     """The proof of the contiguous range covering ``[since, until)``."""
-    window = store.sequence_range(AuditFilters(since=since, until=until))
+    window = store.sequence_range(AuditFilters(since=since, until=until, kind="all"))
     proof: dict[str, Any] = {"format": FORMAT, "since": since, "until": until}
     if window is None:
         return {**proof, "first_sequence": None, "last_sequence": None, "count": 0,
@@ -70,7 +70,7 @@ def export_proof(store: AuditReader, since: str | None, until: str | None) -> di
 def _records_at(store: AuditReader, first: int, last: int) -> list[AuditRecord]:
     found = []
     for sequence in {first, last}:
-        page = store.query(AuditFilters(), after_sequence=sequence - 1, limit=1)
+        page = store.query(AuditFilters(kind="all"), after_sequence=sequence - 1, limit=1)
         record = page[0] if page else None
         if record is None or record.sequence != sequence:
             raise AuditError(f"record {sequence} is missing from the log; run audit verify")

@@ -20,6 +20,7 @@ from psycopg.conninfo import conninfo_to_dict
 from policy_engine.audit.checkpoints import CheckpointPolicy
 from policy_engine.audit.signing import Signer
 from policy_engine.audit.sql_store import (
+    SHARED_MIGRATION_3,
     Migration,
     SqlAuditStore,
     Tx,
@@ -92,7 +93,11 @@ class PostgresAuditStore(SqlAuditStore):
         return self._conn
 
     def migrations(self) -> dict[int, Migration]:
-        return {1: statements(schema_v1("BIGINT")), 2: backfill_v2}
+        return {
+            1: statements(schema_v1("BIGINT")),
+            2: backfill_v2,
+            3: statements(SHARED_MIGRATION_3),
+        }
 
     def _lock_schema(self, tx: Tx) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from policy_engine.audit.chain import GENESIS_HASH, seal
 from policy_engine.audit.checkpoints import CheckpointPolicy
+from policy_engine.audit.filters import where_clause
 from policy_engine.audit.signing import Signer
 from policy_engine.errors import AuditError
 from policy_engine.logs import get_logger
@@ -88,9 +89,16 @@ SHARED_MIGRATION_2 = [
     " hash TEXT NOT NULL)",
 ]
 
+#: Version 3: the record's kind (delivery records, docs/proxy.md); every earlier row is a
+#: decision.
+SHARED_MIGRATION_3 = [
+    "ALTER TABLE decisions ADD COLUMN kind TEXT NOT NULL DEFAULT 'decision'",
+    "CREATE INDEX decisions_kind ON decisions (kind, sequence)",
+]
+
 _INSERT = (
     "INSERT INTO decisions (sequence, decision_id, time, segment, outcome, record, hash,"
-    " tenant, application, policy_revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " tenant, application, policy_revision, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -123,6 +131,7 @@ class IndexedColumns:
     ``decision_entities``. :func:`indexed_columns` is the one place that derives them."""
 
     time: str
+    kind: str
     segment: str
     outcome: str
     tenant: str | None
@@ -135,6 +144,7 @@ class IndexedColumns:
 def indexed_columns(record: AuditRecord) -> IndexedColumns:
     return IndexedColumns(
         time=record.time,
+        kind=record.record_kind,
         segment=record.segment.value,
         outcome=record.outcome,
         tenant=record.context.tenant,
@@ -266,6 +276,7 @@ class SqlAuditStore:
                     columns.tenant,
                     columns.application,
                     columns.policy_revision,
+                    columns.kind,
                 ),
             )
             _index(tx, sequence, record)
@@ -368,7 +379,7 @@ class SqlAuditStore:
         self, filters: AuditFilters, *, after_sequence: int = 0, limit: int = 100
     ) -> list[AuditRecord]:
         """Matching records in sequence order, after ``after_sequence``, at most ``limit``."""
-        where, params = _where(filters)
+        where, params = where_clause(filters)
         with self._transaction(write=False) as tx:
             rows = tx.execute(
                 f"SELECT sequence, record FROM decisions WHERE sequence > ? AND {where}"
@@ -389,7 +400,7 @@ class SqlAuditStore:
 
     def sequence_range(self, filters: AuditFilters) -> tuple[int, int] | None:
         """The first and last sequence of the matching records (None if there are none)."""
-        where, params = _where(filters)
+        where, params = where_clause(filters)
         with self._transaction(write=False) as tx:
             low, high = tx.execute(
                 f"SELECT min(sequence), max(sequence) FROM decisions WHERE {where}", params
@@ -400,7 +411,7 @@ class SqlAuditStore:
         """Records whose stored text contains ``needle`` (a digest), in sequence order."""
         if not _SAFE_NEEDLE.match(needle):
             raise AuditError("a digest to search for holds only letters, digits, ':' and '-'")
-        where, params = _where(filters)
+        where, params = where_clause(filters)
         pattern = "%" + needle + "%"
         after = 0
         while True:
@@ -418,7 +429,7 @@ class SqlAuditStore:
 
     def stats(self, filters: AuditFilters, top: int = 10) -> dict[str, Any]:
         """Counts per segment and outcome, the ``top`` rules and entity types, time span."""
-        where, params = _where(filters)
+        where, params = where_clause(filters)
         with self._transaction(write=False) as tx:
             total, first, last = tx.execute(
                 f"SELECT count(*), min(time), max(time) FROM decisions WHERE {where}", params
@@ -465,33 +476,3 @@ def _read(sequence: Any, text: str) -> AuditRecord:
 
 
 _SAFE_NEEDLE = re.compile(r"^[A-Za-z0-9:-]+$")
-_EQUAL_COLUMNS = ("segment", "outcome", "tenant", "application", "policy_revision")
-
-
-def _where(filters: AuditFilters) -> tuple[str, list[Any]]:
-    clauses = ["1 = 1"]
-    params: list[Any] = []
-    if filters.since is not None:
-        clauses.append("decisions.time >= ?")
-        params.append(filters.since)
-    if filters.until is not None:
-        clauses.append("decisions.time < ?")
-        params.append(filters.until)
-    for column in _EQUAL_COLUMNS:
-        value = getattr(filters, column)
-        if value is not None:
-            clauses.append(f"decisions.{column} = ?")
-            params.append(value)
-    if filters.rule is not None:
-        clauses.append(
-            "EXISTS (SELECT 1 FROM decision_rules r"
-            " WHERE r.sequence = decisions.sequence AND r.rule = ?)"
-        )
-        params.append(filters.rule)
-    if filters.entity_type is not None:
-        clauses.append(
-            "EXISTS (SELECT 1 FROM decision_entities e"
-            " WHERE e.sequence = decisions.sequence AND e.entity_type = ?)"
-        )
-        params.append(filters.entity_type)
-    return " AND ".join(clauses), params

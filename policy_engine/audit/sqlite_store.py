@@ -17,6 +17,7 @@ from typing import Any
 from policy_engine.audit.checkpoints import CheckpointPolicy
 from policy_engine.audit.signing import Signer
 from policy_engine.audit.sql_store import (
+    SHARED_MIGRATION_3,
     Migration,
     SqlAuditStore,
     Tx,
@@ -26,7 +27,7 @@ from policy_engine.audit.sql_store import (
 )
 from policy_engine.errors import AuditError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class _SQLiteTx:
@@ -67,7 +68,11 @@ class SQLiteAuditStore(SqlAuditStore):
         self.migrate()
 
     def migrations(self) -> dict[int, Migration]:
-        return {1: statements(schema_v1("INTEGER")), 2: backfill_v2}
+        return {
+            1: statements(schema_v1("INTEGER")),
+            2: backfill_v2,
+            3: statements(SHARED_MIGRATION_3),
+        }
 
     @contextlib.contextmanager
     def _transaction(self, *, write: bool) -> Iterator[Tx]:

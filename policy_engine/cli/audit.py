@@ -36,6 +36,7 @@ _FILTERS: list[tuple[str, str]] = [
     ("rule", "A rule id among the reasons (e.g. isolation.secrets)."),
     ("entity-type", "An entity type among the findings (e.g. US_SSN)."),
     ("policy-revision", "The policy revision (sha256:…)."),
+    ("kind", "decision (the default), delivery (the routing proxy's records) or all."),
 ]
 
 

@@ -20,7 +20,7 @@ from policy_engine.audit import (
 from policy_engine.audit.signing import Signer, signature_valid
 from policy_engine.audit.sql_store import schema_v1
 from policy_engine.errors import AuditError
-from policy_engine.records import AuditFilters, utc_text
+from policy_engine.records import Attempt, AuditFilters, Delivery, Usage, utc_text
 from tests.audit_support import Backend, documents, entry
 
 
@@ -46,7 +46,7 @@ def test_migrations_are_versioned_and_applied_once(backend: Backend) -> None:
     backend.open().close()
     backend.open().close()
     versions = backend.execute("SELECT version FROM schema_version ORDER BY version")
-    assert [v for (v,) in versions] == [1, 2]
+    assert [v for (v,) in versions] == [1, 2, 3]
 
 
 def test_duplicate_decision_id_is_refused_and_the_chain_stays_intact(backend: Backend) -> None:
@@ -238,4 +238,41 @@ def test_a_version_1_sqlite_log_is_upgraded_in_place(tmp_path: Path) -> None:
     assert [r.sequence for r in store.query(AuditFilters(tenant="globex"))] == [1]
     assert [r.sequence for r in store.query(AuditFilters(rule="isolation.sensitive_pii"))] == [2]
     assert store.append(entry(4)).prev_hash == prev
+    assert {kind for (kind,) in db_kinds(path)} == {"decision"}
     assert verify_store(store, {}).ok
+
+
+def test_delivery_records_share_the_chain_and_are_counted_apart(backend: Backend) -> None:
+    """Queries, stats and ranges count decisions unless asked for deliveries (kind)."""
+    store = backend.open()
+    decided = store.append(entry(3))
+    delivery = Delivery(
+        endpoint="onprem-qwen3-32b", upstream_model="Qwen/Qwen3-32B",
+        attempts=[Attempt(endpoint="onprem-qwen3-32b", result="ok", status=200, latency_ms=9.5)],
+        usage=Usage(prompt_tokens=10, completion_tokens=5, total_tokens=15),
+        stream=False, masked_types=[], tier=None,
+    )  # fmt: skip
+    delivered = store.append(decided.delivered(delivery, decision_id="d-delivery", latency_ms=20))
+    store.append(entry(4))
+    document = delivered.document()
+    assert document["kind"] == "delivery" and document["delivers"] == decided.decision_id
+    assert document["findings"] == [] and document["segment"] == decided.segment.value
+    assert document["context"] == decided.document()["context"]
+    assert "kind" not in decided.document()
+    assert [r.sequence for r in store.query(AuditFilters())] == [1, 3]
+    assert [r.sequence for r in store.query(AuditFilters(kind="delivery"))] == [2]
+    assert [r.sequence for r in store.query(AuditFilters(kind="all"))] == [1, 2, 3]
+    assert store.stats(AuditFilters())["total"] == 2
+    assert store.stats(AuditFilters(kind="delivery"))["total"] == 1
+    assert store.sequence_range(AuditFilters(kind="delivery")) == (2, 2)
+    read = store.get("d-delivery")
+    assert read is not None and read.delivery == delivery
+    assert verify_store(store, {}).ok
+    assert backend.execute("SELECT kind FROM decisions ORDER BY sequence") == [
+        ("decision",), ("delivery",), ("decision",)
+    ]  # fmt: skip
+
+
+def db_kinds(path: Path) -> list[tuple[str]]:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT kind FROM decisions").fetchall()

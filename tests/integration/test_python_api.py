@@ -95,7 +95,7 @@ def test_record_keeps_the_correlation_ids_and_the_detector_revision(engine: Engi
     assert "correlation" not in records[plain.decision_id]
     revision = records[decision.decision_id]["detector_revision"]
     assert revision and revision == decision.detector_revision
-    assert records[decision.decision_id]["record_version"] == 2
+    assert records[decision.decision_id]["record_version"] == 3
 
 
 def test_python_api_holds_requests_to_the_configured_limits(tmp_path: Path) -> None:

@@ -65,9 +65,8 @@ def test_splits_by_segment_tier_and_endpoint(catalog: Catalog) -> None:
     assert {
         k: (v["decisions"], v["chosen_usd"], v["baseline_usd"]) for k, v in by_tier.items()
     } == {
-        "balanced": (1, "0.00072", "0.006"),
+        "balanced": (3, "0.002235", "0.0198725"),
         "practical": (1, "0.00015", "0.00125"),
-        "untiered": (2, "0.001515", "0.0138725"),
     }
     by_endpoint = {row["name"]: row["chosen_usd"] for row in report["by_endpoint"]}
     assert by_endpoint == {
