@@ -37,6 +37,9 @@ PROBE_COUNT = 1_000_000_000
 
 #: Obligations by which a policy chooses the routing tier: ``tier:advanced`` ...
 TIER_OBLIGATION = "tier:"
+# The reason an endpoint the request named, but the catalog does not hold, is excluded
+# (entry points that map their own model names, such as LiteLLM's, test for it).
+NOT_IN_CATALOG = "not in the catalog"
 
 
 def output_tokens(context: RequestContext) -> int:
@@ -182,6 +185,6 @@ def rank_endpoints(
     if requested is not None and catalog.by_id(requested) is None:
         known = ", ".join(endpoint.id for endpoint in catalog.endpoints)
         excluded.append(
-            ExcludedEndpoint(id=requested, reasons=[f"not in the catalog; known: {known}"])
+            ExcludedEndpoint(id=requested, reasons=[f"{NOT_IN_CATALOG}; known: {known}"])
         )
     return [endpoint_id for _, _, endpoint_id in allowed], excluded

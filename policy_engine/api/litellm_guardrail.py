@@ -19,6 +19,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from policy_engine.chat import carries_content, message_strings
+from policy_engine.decision import NOT_IN_CATALOG
 from policy_engine.errors import RequestError
 from policy_engine.integrations.litellm_context import (
     ParamError,
@@ -190,9 +191,10 @@ def blocked_reason(decision: Decision, call: GuardrailCall, endpoint: str | None
         head = f"model group {shown} may not receive this content"
     why = sorted({reason.rule for reason in decision.reasons})
     excluded = next((e for e in decision.excluded_endpoints if e.id == endpoint), None)
-    if excluded is not None:
+    uncatalogued = endpoint is not None and endpoint not in decision.allowed_endpoints
+    if excluded is not None and not excluded.reasons[0].startswith(NOT_IN_CATALOG):
         why = [*excluded.reasons, *(rule for rule in why if rule not in excluded.reasons)]
-    elif endpoint is not None and endpoint not in decision.allowed_endpoints:
+    elif uncatalogued:
         why.append(
             f"'{endpoint}' is not a catalog endpoint (map model groups to catalog ids with "
             f"PE_LITELLM_MODEL_MAP)"

@@ -65,6 +65,10 @@ DEFAULT_TIMEOUT = 10.0
 #: What the guardrail's config calls its static parameters, as errors name them.
 PARAMS = "additional_provider_specific_params"
 #: Answers that mean the engine was not reached (a proxy or load balancer in front of it).
+# How the engine names a requested endpoint the catalog does not hold (the file runs
+# inside LiteLLM's process without the engine's package, so it is repeated here).
+_NOT_IN_CATALOG = "not in the catalog"
+
 _UNREACHABLE_STATUSES = frozenset({502, 503, 504})
 #: A call id the service may take as its request id.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -252,11 +256,16 @@ async def _key_may_use(group: str, user_api_key_dict: Any) -> bool:
 
 
 def _not_in_catalog(endpoint: str, decision: Mapping[str, Any]) -> bool:
-    """Whether the decision names ``endpoint`` neither as allowed nor as excluded (every
-    catalog endpoint is one or the other)."""
-    excluded = decision.get("excluded_endpoints") or []
-    known = {e.get("id") for e in excluded if isinstance(e, dict)}
-    return endpoint not in known and endpoint not in (decision.get("allowed_endpoints") or [])
+    """Whether ``endpoint`` is no catalog endpoint: the decision names it neither as allowed
+    nor as excluded (every catalog endpoint is one or the other), or excludes it as not in
+    the catalog (the engine names the requested endpoint so, since issue 20)."""
+    if endpoint in (decision.get("allowed_endpoints") or []):
+        return False
+    for excluded in decision.get("excluded_endpoints") or []:
+        if isinstance(excluded, dict) and excluded.get("id") == endpoint:
+            reasons = excluded.get("reasons") or []
+            return bool(reasons) and str(reasons[0]).startswith(_NOT_IN_CATALOG)
+    return True
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
