@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from policy_engine import Engine
-from policy_engine.settings import load_settings
+from policy_engine.settings import Settings, load_settings
 from tests.conftest import ROOT, engine_env, run_cli
+from tests.detector_support import FailingNer
 
 SSN = "536-22-8190"
 CONTENTS = [
@@ -31,14 +32,19 @@ isolation contains {"rule": "tenant_lock.globex", "segment": "on_prem_only",
 """
 
 
-def seed(workdir: Path, count: int = 9, **env: str) -> list[dict[str, Any]]:
-    """Decide ``count`` requests in-process, with the same settings the CLI will read."""
+def settings_for(workdir: Path, **env: str) -> Settings:
+    """The settings the CLI will read (pattern detection only)."""
     environment = engine_env(workdir, PE_DETECTION_BACKEND="patterns", **env)
     overrides = {
         k.removeprefix("PE_").lower(): v for k, v in environment.items() if k.startswith("PE_")
     }
+    return load_settings(**overrides)
+
+
+def seed(workdir: Path, count: int = 9, **env: str) -> list[dict[str, Any]]:
+    """Decide ``count`` requests in-process, with the same settings the CLI will read."""
     decisions = []
-    with Engine.from_settings(load_settings(**overrides)) as engine:
+    with Engine.from_settings(settings_for(workdir, **env)) as engine:
         for n in range(count):
             context = {"tenant": ["acme", "globex", "initech"][n % 3]}
             decision = engine.decide({"content": CONTENTS[n % 3], "context": context})
@@ -247,6 +253,38 @@ def test_replay_reports_what_a_candidate_policy_would_change(
     assert f"{len(changing)} would change" in text.stdout
     same = cli(workdir, "replay", "--policies", str(ROOT / "policies"), "--since", "2020-01-01")
     assert "0 would change" in same.stdout
+
+
+def test_replay_skips_decisions_whose_detection_timed_out_or_failed(
+    logged: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    """Their records hold only the findings of the stages that completed: replayed, the
+    policies that made them would seem to relax them (on_prem_only -> any)."""
+    workdir, decisions = logged
+    with Engine.from_settings(settings_for(workdir)) as engine:
+        for how in ("times out", "fails", "times out"):
+            failing = Engine(
+                detector=FailingNer(how),  # type: ignore[arg-type]
+                evaluator=engine.evaluator,
+                catalog=engine.catalog,
+                audit_log=engine.audit_log,  # the same log, closed with ``engine``
+                digester=engine.digester,
+                scan_deadline_seconds=0.3,
+            )
+            decision = failing.decide({"content": "Summarize the meeting notes please."})
+            failing.scanner.close()
+            assert decision.outcome == "fail_closed"
+    result = cli(workdir, "replay", "--policies", str(ROOT / "policies"), "--since", "2020-01-01",
+                 "--format", "json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["considered"] == len(decisions) + 3
+    assert report["replayed"] == len(decisions)
+    assert report["skipped"] == {"scan_timeout": 2, "engine.detection_failed": 1}
+    assert report["changed"] == 0
+    text = cli(workdir, "replay", "--policies", str(ROOT / "policies"), "--since", "2020-01-01")
+    skipped = "3 skipped (detection timed out: 2, detection failed: 1)"
+    assert f"{len(decisions)} replayed, {skipped}, 0 errors" in text.stdout
 
 
 def test_replay_with_a_broken_candidate_says_so(logged: tuple[Path, list[dict[str, Any]]]) -> None:
