@@ -111,6 +111,13 @@ public_key_option = click.option(
 )
 
 
+#: What `verify` and `verify-export` say when signed checkpoints meet no trusted key.
+NO_TRUSTED_KEY = (
+    "signed checkpoints but no public key to check them: pass --public-key FILE"
+    " (the .pub written beside PE_AUDIT_SIGNING_KEY_FILE)"
+)
+
+
 @audit.command("verify")
 @public_key_option
 @click.option(
@@ -118,11 +125,19 @@ public_key_option = click.option(
     default=None,
     help="Show progress on standard error (default: only on a terminal).",
 )
-def audit_verify(public_keys: tuple[Path, ...], progress: bool | None) -> None:
-    """Recompute the hash chain and check signed checkpoints; exit 0 only when all is intact.
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail (exit 1) on a warning too: a checkpoint the service would have signed is"
+    " missing (stale_checkpoint).",
+)
+def audit_verify(public_keys: tuple[Path, ...], progress: bool | None, strict: bool) -> None:
+    """Recompute the hash chain, check every column and side table queries read against
+    the records, and check signed checkpoints; exit 0 only when all is intact.
 
     Exit status 1 names the first problem: edited, missing, reordered, broken_chain,
-    unreadable, truncated, forged_checkpoint, checkpoint_mismatch.
+    unreadable, index_mismatch, truncated, forged_checkpoint, checkpoint_mismatch, and
+    with --strict stale_checkpoint (otherwise a warning).
     """
     from policy_engine.audit import verify_store
 
@@ -130,12 +145,11 @@ def audit_verify(public_keys: tuple[Path, ...], progress: bool | None) -> None:
     keys = trusted_keys(settings, public_keys)
     with open_store(settings) as store:
         if not keys and store.checkpoints():
-            fail(
-                "the log has signed checkpoints but no public key to check them: pass"
-                " --public-key FILE (the .pub written beside PE_AUDIT_SIGNING_KEY_FILE)"
-            )
+            fail(f"the log has {NO_TRUSTED_KEY}")
         with progress_bar("verifying", store.count(), enabled=progress) as update:
-            report = verify_store(store, keys, progress=update)
+            report = verify_store(store, keys, progress=update, policy=store.checkpoint_policy)
+    if strict:
+        report = report.strict()
     click.echo(report.summary())
     sys.exit(0 if report.ok else 1)
 

@@ -56,6 +56,19 @@ def cli(workdir: Path, *args: str, **env: str) -> Any:
     return run_cli(workdir, *args, PE_DETECTION_BACKEND="patterns", **env)
 
 
+#: The tables that hold a record and what is kept beside it.
+SEQUENCED = ("decisions", "decision_rules", "decision_entities")
+
+
+def tamper(workdir: Path, *statements: str) -> None:
+    """Change the log's database directly, as someone with write access to it could."""
+    db = sqlite3.connect(workdir / "audit.db")
+    for statement in statements:
+        db.execute(statement)
+    db.commit()
+    db.close()
+
+
 @pytest.fixture()
 def logged(tmp_path: Path) -> tuple[Path, list[dict[str, Any]]]:
     return tmp_path, seed(tmp_path, PE_CHECKPOINT_EVERY="4")
@@ -66,15 +79,69 @@ def test_verify_ok_then_names_a_truncated_tail(logged: tuple[Path, list[dict[str
     ok = cli(workdir, "audit", "verify")
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.strip() == "OK: 9 records, hash chain intact, 2 signed checkpoints valid"
-    db = sqlite3.connect(workdir / "audit.db")
-    db.execute("DELETE FROM decisions WHERE sequence > 6")
-    db.execute("UPDATE audit_head SET sequence = 6")
-    db.commit()
-    db.close()
+    tamper(workdir, *(f"DELETE FROM {t} WHERE sequence > 6" for t in SEQUENCED))
+    tamper(workdir, "UPDATE audit_head SET sequence = 6")
     bad = cli(workdir, "audit", "verify")
     assert bad.returncode == 1
     assert bad.stdout.startswith("FAILED at sequence 8: truncated:")
     assert "records 7..8 were removed" in bad.stdout
+
+
+def test_verify_warns_when_the_tail_went_with_its_checkpoints_and_strict_fails(
+    logged: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    """The attack: the last record and the checkpoint at 8 removed, the head row fixed. No
+    signed checkpoint is contradicted, but 4 records follow checkpoint 4 and the service
+    signs at every 4th (PE_CHECKPOINT_EVERY=4)."""
+    workdir, _ = logged
+    tamper(workdir, *(f"DELETE FROM {t} WHERE sequence > 8" for t in SEQUENCED))
+    tamper(workdir, "DELETE FROM checkpoints WHERE sequence > 4")
+    tamper(workdir, "UPDATE audit_head SET sequence = 8, hash ="
+           " (SELECT hash FROM decisions WHERE sequence = 8)")  # fmt: skip
+    warned = cli(workdir, "audit", "verify", PE_CHECKPOINT_EVERY="4")
+    assert warned.returncode == 0, warned.stdout + warned.stderr
+    first, warning = warned.stdout.splitlines()
+    assert first == "OK: 8 records, hash chain intact, 1 signed checkpoint valid"
+    assert warning.startswith("warning at sequence 8: stale_checkpoint: 4 records follow")
+    assert "PE_CHECKPOINT_EVERY=4" in warning
+    strict = cli(workdir, "audit", "verify", "--strict", PE_CHECKPOINT_EVERY="4")
+    assert strict.returncode == 1
+    assert strict.stdout.startswith("FAILED at sequence 8: stale_checkpoint: 4 records follow")
+
+
+def test_verify_names_a_column_that_misleads_queries(
+    logged: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    """An on-prem decision's segment column set to 'any', and the rule rows of another
+    deleted: `audit query` leaves both out; `audit verify` names record and column."""
+    workdir, decisions = logged
+    on_prem = [n + 1 for n, d in enumerate(decisions) if d["segment"] == "on_prem_only"]
+    first, second = on_prem[0], on_prem[1]
+    rule = decisions[second - 1]["reasons"][0]["rule"]
+
+    def found(*filters: str) -> list[int]:
+        result = cli(workdir, "audit", "query", *filters, "--format", "jsonl")
+        return [json.loads(line)["sequence"] for line in result.stdout.splitlines()]
+
+    assert first in found("--segment", "on_prem_only") and second in found("--rule", rule)
+    tamper(
+        workdir,
+        f"UPDATE decisions SET segment = 'any' WHERE sequence = {first}",
+        f"DELETE FROM decision_rules WHERE sequence = {second}",
+    )
+    assert first not in found("--segment", "on_prem_only")  # wrong answers
+    assert second not in found("--rule", rule)
+    bad = cli(workdir, "audit", "verify")
+    assert bad.returncode == 1
+    assert bad.stdout.startswith(
+        f"FAILED at sequence {first}: index_mismatch: decisions.segment is 'any' but the"
+        " record says 'on_prem_only'"
+    )
+    tamper(workdir, f"UPDATE decisions SET segment = 'on_prem_only' WHERE sequence = {first}")
+    bad = cli(workdir, "audit", "verify")
+    assert bad.stdout.startswith(
+        f"FAILED at sequence {second}: index_mismatch: decision_rules lacks '{rule}'"
+    )
 
 
 def test_verify_names_a_forged_checkpoint_and_needs_the_right_key(
