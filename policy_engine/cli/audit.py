@@ -300,19 +300,31 @@ def _opened(output: Path | None) -> Iterator[IO[str]]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--proof", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-    help="The proof file of a CSV export.",
+    help="The proof file of a CSV export (default: FILE.proof.json beside it).",
 )  # fmt: skip
 @public_key_option
 def audit_verify_export(file: Path, proof: Path | None, public_keys: tuple[Path, ...]) -> None:
-    """Check an export on its own: its chain from the anchor and its signed checkpoints."""
+    """Check an export on its own: its chain from the anchor, a CSV's visible columns
+    against the records, and its signed checkpoints.
+
+    Exit status 1 names the first problem (as `verify`; column_mismatch: a CSV column
+    differs from the record in its row), 2 when the export cannot be checked.
+    """
     from policy_engine.audit.export import read_export, verify_export
 
     keys = trusted_keys(settings_or_fail(), public_keys)
+    text = file.read_text(encoding="utf-8")
+    if proof is None and not text.startswith('{"export"'):
+        beside = file.with_name(file.name + ".proof.json")
+        if not beside.exists():
+            fail(f"{file}: a CSV export is checked with its proof: no {beside}; give --proof FILE")
+        proof = beside
     try:
         document, rows = read_export(
-            file.read_text(encoding="utf-8"),
-            proof.read_text(encoding="utf-8") if proof is not None else None,
+            text, proof.read_text(encoding="utf-8") if proof is not None else None
         )
+        if not keys and document.get("checkpoints"):
+            fail(f"{file}: the export has {NO_TRUSTED_KEY}")
         report = verify_export(document, rows, keys)
     except (AuditError, ValueError, KeyError, TypeError) as exc:
         fail(f"{file}: not a readable export ({exc})")

@@ -257,9 +257,66 @@ def test_export_csv_to_a_file_with_its_proof(logged: tuple[Path, list[dict[str, 
     assert rows[1]["tenant"] == "globex"
     checked = cli(workdir, "audit", "verify-export", "out.csv", "--proof", "out.csv.proof.json")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    beside = cli(workdir, "audit", "verify-export", "out.csv")  # finds out.csv.proof.json
+    assert beside.returncode == 0, beside.stdout + beside.stderr
+    assert beside.stdout.startswith("OK: 9 records 1..9, chain intact from the anchor, 2 signed")
+    (workdir / "out.csv.proof.json").rename(workdir / "kept-apart.json")
     missing_proof = cli(workdir, "audit", "verify-export", "out.csv")
     assert missing_proof.returncode == 2
-    assert "--proof" in missing_proof.stderr
+    assert "no out.csv.proof.json; give --proof FILE" in missing_proof.stderr
+
+
+def test_verify_export_checks_the_csv_columns_people_read(
+    logged: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    """A reader of the CSV sees its columns, not the record beside them: an on-prem row
+    whose visible segment says 'any' fails, naming the row and the column."""
+    workdir, decisions = logged
+    cli(workdir, "audit", "export", "--format", "csv", "--output", "out.csv")
+    text = (workdir / "out.csv").read_text()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    number = next(n for n, row in enumerate(rows, 1) if row["segment"] == "on_prem_only")
+    rows[number - 1]["segment"] = "any"
+    edited = io.StringIO()
+    writer = csv.DictWriter(edited, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    (workdir / "edited.csv").write_text(edited.getvalue())
+    (workdir / "edited.csv.proof.json").write_text((workdir / "out.csv.proof.json").read_text())
+    bad = cli(workdir, "audit", "verify-export", "edited.csv")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert bad.stdout.startswith(
+        f"FAILED at sequence {rows[number - 1]['sequence']}: column_mismatch: CSV row {number}:"
+        " segment says 'any' but the record says 'on_prem_only'"
+    )
+    assert len(decisions) == len(rows)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_verify_export_without_a_trusted_key_says_how_to_give_one(
+    logged: tuple[Path, list[dict[str, Any]]], fmt: str
+) -> None:
+    """A genuine export is not "forged" because the auditor's machine has no key: exit 2
+    with the advice `verify` gives."""
+    workdir, _ = logged
+    made = cli(workdir, "audit", "export", "--format", fmt, "--output", f"out.{fmt}")
+    assert made.returncode == 0, made.stderr
+    elsewhere = {"PE_AUDIT_SIGNING_KEY_FILE": str(workdir / "no-such.key")}
+    result = cli(workdir, "audit", "verify-export", f"out.{fmt}", **elsewhere)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "forged" not in result.stdout + result.stderr
+    assert "signed checkpoints but no public key to check them: pass --public-key FILE" in (
+        result.stderr
+    )
+    live = cli(workdir, "audit", "verify", **elsewhere)
+    assert live.returncode == 2
+    advice = live.stderr.split("signed checkpoints", 1)[1]
+    assert advice in result.stderr
+    public = cli(workdir, "audit", "public-key").stdout
+    (workdir / "service.pub").write_text(public)
+    keyed = cli(workdir, "audit", "verify-export", f"out.{fmt}", "--public-key", "service.pub",
+                **elsewhere)  # fmt: skip
+    assert keyed.returncode == 0, keyed.stdout + keyed.stderr
 
 
 def test_stats_over_a_period(logged: tuple[Path, list[dict[str, Any]]]) -> None:
