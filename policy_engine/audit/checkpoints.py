@@ -80,7 +80,8 @@ class SigningWatch:
             return
         self.unsigned += 1
         since = self.newest.time if self.newest is not None else self.first_time
-        if self.late is None and _seconds_between(since, time) > self.policy.seconds:
+        apart = _seconds_between(since, time)
+        if self.late is None and apart is not None and apart > self.policy.seconds:
             self.late = (sequence, time)
 
     def overdue(self, now: datetime) -> tuple[int, str] | None:
@@ -116,8 +117,8 @@ class SigningWatch:
                 f" (PE_CHECKPOINT_SECONDS={seconds:g})"
             )
         since = self.newest.time if self.newest is not None else self.first_time
-        age = (now - parse_time(since)).total_seconds()
-        if age > seconds + self.policy.margin:
+        age = _seconds_between(since, now)
+        if age is not None and age > seconds + self.policy.margin:
             unsigned = f" ({self.unsigned} records unsigned)" if self.unsigned else ""
             return max(after, 1), (
                 f"{where} is {timedelta(seconds=round(age))} old{unsigned}; a running service"
@@ -128,5 +129,11 @@ class SigningWatch:
         return None
 
 
-def _seconds_between(earlier: str, later: str) -> float:
-    return (parse_time(later) - parse_time(earlier)).total_seconds()
+def _seconds_between(earlier: str, later: str | datetime) -> float | None:
+    """Seconds from ``earlier`` to ``later`` (None when a time cannot be read: a record's
+    time is the engine's to write and the chain's to protect, not this check's to judge)."""
+    try:
+        end = later if isinstance(later, datetime) else parse_time(later)
+        return (end - parse_time(earlier)).total_seconds()
+    except (ValueError, TypeError):
+        return None

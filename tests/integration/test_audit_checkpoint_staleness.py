@@ -164,3 +164,17 @@ def test_records_appended_while_verify_runs_are_not_judged(
     report = verify(store, signer, at_minute=10)
     assert report.count == 9
     assert report.warnings == ()
+
+
+def test_times_verify_cannot_read_do_not_stop_it(backend: Backend, signer: Signer) -> None:
+    """A record's time is the engine's to write (and the chain's to protect): one that is
+    not a time is not judged for missing checkpoints, and verify goes on."""
+    store = backend.open(signer=None, seconds=600)
+    for n, time in enumerate(["2026-11-20T09:00:00.000000Z", "2026-11-40T09:00:00Z", "soon"]):
+        store.append(entry(n + 1, time=time))
+    report = verify(store, signer, at_minute=1)
+    assert (report.count, report.warnings) == (3, ())
+    store.append(entry(4, time="2026-11-20T10:00:00.000000Z"))  # an hour after the first
+    (warning,) = verify(store, signer, at_minute=61).warnings
+    assert warning.sequence == 4
+    assert "record 4 (2026-11-20T10:00:00.000000Z) is more than 600 s after" in warning.detail
