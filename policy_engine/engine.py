@@ -285,9 +285,10 @@ class Engine:
                     out.report = DetectionReport(stages=stages_run, skipped=skipped)
                     break
             stage_started = time.perf_counter()
+            failed_before = len(out.failures)
             detected = self._scan_stage(units, stage, detected, deadline, out.failures)
-            if stage is not None:
-                stages_run.append(stage)
+            if stage is not None and len(out.failures) == failed_before:
+                stages_run.append(stage)  # only stages that completed: a failure is a reason
             out.findings, out.sources = aggregate(detected)
             out.policy_input = build_policy_input(req.context, out.findings, characters, unscanned)
             out.detection_seconds += time.perf_counter() - stage_started

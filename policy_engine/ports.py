@@ -13,7 +13,7 @@ decision, and :class:`AuditReader`, what auditors' tools (API, CLI, replay, expo
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from policy_engine.models import DetectedSpan, PolicyResult
 from policy_engine.records import AuditFilters, AuditRecord, Checkpoint
@@ -98,6 +98,17 @@ class AuditLog(Protocol):
     def close(self) -> None: ...
 
 
+class IndexedBatch(NamedTuple):
+    """Consecutive stored records with what the store keeps beside them (for verify):
+    ``rows``: ``(stored sequence, record JSON text, the record's columns)``; ``sides``: for
+    each side table, its ``(sequence, value)`` rows over the batch's range of sequences;
+    ``last``: the last sequence of the batch (None: the log ends in it)."""
+
+    rows: list[tuple[int, str, tuple[Any, ...]]]
+    sides: tuple[frozenset[tuple[int, Any]], ...]
+    last: int | None
+
+
 @runtime_checkable
 class AuditReader(Protocol):
     """Reads the decision log: for verification (stored rows as text), queries, exports.
@@ -108,6 +119,11 @@ class AuditReader(Protocol):
 
     def rows(self, after_sequence: int = 0) -> Iterator[tuple[int, str]]:
         """Stored rows as ``(stored sequence, record JSON text)``, for verification."""
+        ...
+
+    def indexed_batches(self, after_sequence: int = 0) -> Iterator[IndexedBatch]:
+        """Stored rows with what the store keeps beside each record for queries, in
+        batches, for verification."""
         ...
 
     def records(self, after_sequence: int = 0) -> Iterator[AuditRecord]: ...

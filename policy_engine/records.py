@@ -71,9 +71,10 @@ class AuditedFinding(Finding):
         return cls(**given, value_digests=digests)
 
     def finding(self) -> Finding:
-        """The finding without its digests, as the answer carries it."""
+        """The finding without its digests, as the answer carries it (its fields were
+        validated when this one was, so they are not validated again)."""
         fields = self.__dict__
-        return Finding(**{name: fields[name] for name in _FINDING_FIELDS})
+        return Finding.model_construct(**{name: fields[name] for name in _FINDING_FIELDS})
 
 
 _FINDING_FIELDS = tuple(Finding.model_fields)

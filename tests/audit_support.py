@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +78,18 @@ class Backend:
         self.path = path
 
     def open(
-        self, *, signer: Signer | None = None, every: int = 1000, seconds: float = 3600
+        self,
+        *,
+        signer: Signer | None = None,
+        every: int = 1000,
+        seconds: float = 3600,
+        clock: Callable[[], datetime] | None = None,
     ) -> SqlAuditStore:
-        policy = CheckpointPolicy(every=every, seconds=seconds)
+        policy = (
+            CheckpointPolicy(every=every, seconds=seconds)
+            if clock is None
+            else CheckpointPolicy(every=every, seconds=seconds, clock=clock)
+        )
         if self.path is not None:
             return SQLiteAuditStore(self.path, signer=signer, checkpoint_policy=policy)
         return PostgresAuditStore(self.url, signer=signer, checkpoint_policy=policy)

@@ -2,7 +2,8 @@
 
 from policy_engine.audit.chain import GENESIS_HASH, canonical_json, record_hash, seal
 from policy_engine.audit.sqlite_store import SQLiteAuditStore
-from policy_engine.audit.verify import VerifyReport, verify_rows, verify_store
+from policy_engine.audit.verify import VerifyReport, verify_rows
+from policy_engine.audit.verify_log import verify_store
 
 __all__ = [
     "GENESIS_HASH",

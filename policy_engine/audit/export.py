@@ -24,7 +24,12 @@ from typing import IO, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from policy_engine.audit.verify import VerifyReport, verify_checkpoints, verify_rows
+from policy_engine.audit.verify import (
+    Mismatch,
+    VerifyReport,
+    verify_checked_rows,
+    verify_checkpoints,
+)
 from policy_engine.errors import AuditError
 from policy_engine.ports import AuditReader
 from policy_engine.records import AuditFilters, AuditRecord, Checkpoint, parse_audit_record
@@ -115,35 +120,70 @@ def write_csv(rows: Iterable[tuple[int, str]], out: IO[str]) -> int:
     return count
 
 
-def read_export(text: str, proof_text: str | None) -> tuple[dict[str, Any], list[tuple[int, str]]]:
-    """Proof and ``(sequence, record text)`` rows of a JSON-lines or CSV export."""
+#: What a CSV row shows beside its record: its number (1 = the first after the header)
+#: and its visible columns.
+Visible = tuple[int, dict[str, str]]
+
+
+def read_export(
+    text: str, proof_text: str | None
+) -> tuple[dict[str, Any], list[tuple[int, str, Visible | None]]]:
+    """Proof and ``(sequence, record text, visible columns)`` rows of a JSON-lines or CSV
+    export (JSON lines show nothing beside the record: None)."""
     if text.startswith('{"export"'):
         lines = text.splitlines()
         proof = json.loads(lines[0])["export"]
-        rows = [(int(json.loads(line)["sequence"]), line) for line in lines[1:] if line]
+        rows: list[tuple[int, str, Visible | None]] = [
+            (int(json.loads(line)["sequence"]), line, None) for line in lines[1:] if line
+        ]
         return proof, rows
     if proof_text is None:
         raise AuditError("a CSV export is checked with its proof file: give --proof FILE")
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames != CSV_COLUMNS:
         raise AuditError("not an export of policy-engine audit export (unexpected columns)")
-    rows = [(int(row["sequence"]), row["record"]) for row in reader]
-    return json.loads(proof_text), rows
+    csv_rows: list[tuple[int, str, Visible | None]] = [
+        (int(row["sequence"]), row["record"], (number, row))
+        for number, row in enumerate(reader, start=1)
+    ]
+    return json.loads(proof_text), csv_rows
+
+
+def visible_check(sequence: int, text: str | None, visible: Visible | None) -> Mismatch | None:
+    """Each visible column of a CSV row must say what its record says
+    (:meth:`~policy_engine.records.AuditRecord.summary`, what :func:`write_csv` wrote)."""
+    if visible is None or text is None:
+        return None
+    number, row = visible
+    try:
+        summary = parse_audit_record(text).summary()
+    except ValueError:
+        return Mismatch("unreadable", f"CSV row {number}: the record is not a decision record")
+    wrong = [column for column in CSV_COLUMNS[:-1] if row[column] != summary[column]]
+    if not wrong:
+        return None
+    said = "; ".join(
+        f"{column} says {row[column][:80]!r} but the record says {summary[column][:80]!r}"
+        for column in wrong
+    )
+    return Mismatch("column_mismatch", f"CSV row {number}: {said}", tuple(wrong))
 
 
 def verify_export(
     proof: Mapping[str, Any],
-    rows: list[tuple[int, str]],
+    rows: list[tuple[int, str, Visible | None]],
     public_keys: Mapping[str, Ed25519PublicKey],
 ) -> VerifyReport:
-    """The chain from the anchor, the range's bounds, and every checkpoint inside it."""
+    """The chain from the anchor, a CSV's visible columns, the range's bounds, and every
+    checkpoint inside it."""
     if proof.get("format") != FORMAT:
         raise AuditError(f"unknown export format {proof.get('format')!r}; expected {FORMAT}")
     if not proof["count"]:
         return VerifyReport(True, 0)
     first, last = int(proof["first_sequence"]), int(proof["last_sequence"])
-    chain = verify_rows(
+    chain = verify_checked_rows(
         rows,
+        check=visible_check,
         remember={int(c["sequence"]) for c in proof["checkpoints"]},
         first_sequence=first,
         prev_hash=str(proof["prev_hash"]),

@@ -18,16 +18,16 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from policy_engine.audit.checkpoints import CheckpointPolicy
-from policy_engine.audit.signing import Signer
-from policy_engine.audit.sql_store import (
+from policy_engine.audit.schema import (
     SHARED_MIGRATION_3,
     Migration,
-    SqlAuditStore,
     Tx,
     backfill_v2,
     schema_v1,
     statements,
 )
+from policy_engine.audit.signing import Signer
+from policy_engine.audit.sql_store import SqlAuditStore
 from policy_engine.errors import AuditError
 
 #: Key of the advisory lock that serializes migrations ("pe-audit" in ASCII).
@@ -110,6 +110,8 @@ class PostgresAuditStore(SqlAuditStore):
             conn = self._connection()
             try:
                 with conn.transaction(), conn.cursor() as cursor:
+                    if not write:  # one snapshot for every statement of a read
+                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     yield _PgTx(cursor)
             except psycopg.Error as exc:
                 raise AuditError(f"audit store {self.name}: {_first(exc)}") from None

@@ -4,8 +4,8 @@ Each record holds what its policy saw: the context (with ``user`` replaced by it
 keyed digest), the findings (types, categories, counts, scores: never values) and the
 content's length. :func:`policy_input_of` rebuilds that input exactly as the engine
 built it; :func:`replay` evaluates it under the candidate evaluator and compares the
-segment with the recorded one. Records whose detection failed hold no findings and
-are skipped.
+segment with the recorded one. Records whose detection timed out or failed hold only
+some of the findings (or none) and are skipped, counted by reason (:data:`SKIPPED`).
 
 Identical inputs are evaluated once. When the candidate's modules read only some parts
 of ``input`` (found by :func:`input_members_read`: every mention of ``input`` is a path
@@ -21,13 +21,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from policy_engine.decision import DETECTION_FAILED, build_policy_input
+from policy_engine.decision import DETECTION_FAILED, SCAN_TIMEOUT, build_policy_input
 from policy_engine.models import PolicyResult, RequestContext
 from policy_engine.policy.input_paths import InputPaths, projection_key
 from policy_engine.ports import PolicyEvaluator
 from policy_engine.records import AuditRecord
 
 EXAMPLES_PER_CHANGE = 5
+#: Rules of a record whose findings are incomplete, so replay skips it: rule -> why.
+SKIPPED = {SCAN_TIMEOUT: "detection timed out", DETECTION_FAILED: "detection failed"}
 
 
 def policy_input_of(record: AuditRecord) -> dict[str, Any]:
@@ -44,7 +46,8 @@ class ReplayReport:
     candidate_revision: str
     considered: int = 0
     replayed: int = 0
-    skipped: int = 0
+    #: Records skipped, by the rule that made their findings incomplete (:data:`SKIPPED`).
+    skipped: Counter[str] = field(default_factory=Counter)
     errors: int = 0
     changed: int = 0
     transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -58,7 +61,8 @@ class ReplayReport:
             "candidate_revision": self.candidate_revision,
             "considered": self.considered,
             "replayed": self.replayed,
-            "skipped_detection_failed": self.skipped,
+            "skipped_detection_failed": self.skipped.total(),
+            "skipped": {rule: self.skipped[rule] for rule in SKIPPED},
             "errors": self.errors,
             "changed": self.changed,
             "transitions": [
@@ -97,8 +101,9 @@ def replay(
         if progress is not None and report.considered % 500 == 0:
             progress(report.considered)
         recorded_rules = set(record.rules)
-        if DETECTION_FAILED in recorded_rules:
-            report.skipped += 1
+        incomplete = next((rule for rule in SKIPPED if rule in recorded_rules), None)
+        if incomplete is not None:
+            report.skipped[incomplete] += 1
             continue
         try:
             policy_input = policy_input_of(record)

@@ -1,178 +1,46 @@
-"""What the SQLite and PostgreSQL stores share: schema, append, checkpoints, queries.
+"""What the SQLite and PostgreSQL stores share: append, checkpoints, queries, migrating.
 
 A subclass supplies connections (:meth:`SqlAuditStore._transaction`) and its
 dialect's first migration; the SQL here is written once, with ``?`` placeholders,
 and runs unchanged on both databases.
 
-Tables: ``decisions`` (one row per record: the canonical JSON in ``record``, indexed
-columns beside it), ``decision_rules`` and ``decision_entities`` (rule ids and entity
-types of each record, for filters), ``checkpoints`` (signed heads), ``audit_head``
-(one row: the last sequence and hash, locked by every append so that concurrent
-writers form one total order), ``schema_version``.
+Tables (:mod:`policy_engine.audit.schema`): ``decisions`` (one row per record: the
+canonical JSON in ``record``, columns beside it), ``decision_rules`` and
+``decision_entities`` (rule ids and entity types of each record, for filters) — all
+that is kept beside a record is derived by
+:func:`~policy_engine.audit.columns.indexed_columns` —, ``checkpoints`` (signed heads),
+``audit_head`` (one row: the last sequence and hash, locked by every append so that
+concurrent writers form one total order), ``schema_version``.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import ValidationError
 
 from policy_engine.audit.chain import GENESIS_HASH, seal
 from policy_engine.audit.checkpoints import CheckpointPolicy
 from policy_engine.audit.filters import where_clause
+from policy_engine.audit.index_reader import read_batch
+from policy_engine.audit.schema import Migration, Tx, insert_record
 from policy_engine.audit.signing import Signer
 from policy_engine.errors import AuditError
 from policy_engine.logs import get_logger
+from policy_engine.ports import IndexedBatch
 from policy_engine.records import (
     AuditFilters,
     AuditRecord,
     Checkpoint,
-    canonical_json,
     parse_audit_record,
     utc_text,
 )
 
 log = get_logger("policy_engine.audit")
-
-
-class Tx(Protocol):
-    """One open transaction: run a statement, get its rows (empty for writes)."""
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
-
-
-Migration = Callable[[Tx], None]
-
-
-def schema_v1(sequence_type: str) -> list[str]:
-    """Version 1: the decisions table (``sequence_type``: INTEGER on SQLite, the rowid)."""
-    return [
-        f"""CREATE TABLE decisions (
-            sequence    {sequence_type} PRIMARY KEY,
-            decision_id TEXT NOT NULL UNIQUE,
-            time        TEXT NOT NULL,
-            segment     TEXT NOT NULL,
-            outcome     TEXT NOT NULL,
-            record      TEXT NOT NULL,
-            hash        TEXT NOT NULL
-        )""",
-        "CREATE INDEX decisions_time ON decisions (time)",
-    ]
-
-
-#: Version 2, the same on both databases: filter columns, side tables, checkpoints, head.
-SHARED_MIGRATION_2 = [
-    "ALTER TABLE decisions ADD COLUMN tenant TEXT",
-    "ALTER TABLE decisions ADD COLUMN application TEXT",
-    "ALTER TABLE decisions ADD COLUMN policy_revision TEXT",
-    "CREATE INDEX decisions_tenant ON decisions (tenant, sequence)",
-    "CREATE INDEX decisions_application ON decisions (application, sequence)",
-    "CREATE INDEX decisions_revision ON decisions (policy_revision, sequence)",
-    "CREATE INDEX decisions_segment ON decisions (segment, outcome)",
-    "CREATE TABLE decision_rules (sequence BIGINT NOT NULL, rule TEXT NOT NULL,"
-    " PRIMARY KEY (sequence, rule))",
-    "CREATE INDEX decision_rules_rule ON decision_rules (rule, sequence)",
-    "CREATE TABLE decision_entities (sequence BIGINT NOT NULL, entity_type TEXT NOT NULL,"
-    " PRIMARY KEY (sequence, entity_type))",
-    "CREATE INDEX decision_entities_type ON decision_entities (entity_type, sequence)",
-    "CREATE TABLE checkpoints (sequence BIGINT PRIMARY KEY, hash TEXT NOT NULL,"
-    " time TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL)",
-    "CREATE TABLE audit_head (id INTEGER PRIMARY KEY, sequence BIGINT NOT NULL,"
-    " hash TEXT NOT NULL)",
-]
-
-#: Version 3: the record's kind (delivery records, docs/proxy.md); every earlier row is a
-#: decision.
-SHARED_MIGRATION_3 = [
-    "ALTER TABLE decisions ADD COLUMN kind TEXT NOT NULL DEFAULT 'decision'",
-    "CREATE INDEX decisions_kind ON decisions (kind, sequence)",
-]
-
-_INSERT = (
-    "INSERT INTO decisions (sequence, decision_id, time, segment, outcome, record, hash,"
-    " tenant, application, policy_revision, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-
-def statements(sqls: Sequence[str]) -> Migration:
-    def run(tx: Tx) -> None:
-        for sql in sqls:
-            tx.execute(sql)
-
-    return run
-
-
-def backfill_v2(tx: Tx) -> None:
-    """Fill the version-2 columns and tables from records written by version 1."""
-    statements(SHARED_MIGRATION_2)(tx)
-    last = (0, GENESIS_HASH)
-    for sequence, text in tx.execute("SELECT sequence, record FROM decisions ORDER BY sequence"):
-        try:
-            record = parse_audit_record(text)
-        except ValueError:
-            continue  # left for verify to report
-        _index(tx, int(sequence), record, update=True)
-        last = (int(sequence), str(record.hash or ""))
-    tx.execute("INSERT INTO audit_head (id, sequence, hash) VALUES (1, ?, ?)", last)
-
-
-@dataclass(frozen=True)
-class IndexedColumns:
-    """What the store keeps beside each record for queries, all derived from the record:
-    the columns of ``decisions`` and the rows of ``decision_rules`` and
-    ``decision_entities``. :func:`indexed_columns` is the one place that derives them."""
-
-    time: str
-    kind: str
-    segment: str
-    outcome: str
-    tenant: str | None
-    application: str | None
-    policy_revision: str
-    rules: list[str]
-    entity_types: list[str]
-
-
-def indexed_columns(record: AuditRecord) -> IndexedColumns:
-    return IndexedColumns(
-        time=record.time,
-        kind=record.record_kind,
-        segment=record.segment.value,
-        outcome=record.outcome,
-        tenant=record.context.tenant,
-        application=record.context.application,
-        policy_revision=record.policy_revision,
-        rules=record.rules,
-        entity_types=record.entity_types,
-    )
-
-
-def _index(tx: Tx, sequence: int, record: AuditRecord, *, update: bool = False) -> None:
-    columns = indexed_columns(record)
-    if columns.rules:
-        tx.executemany(
-            "INSERT INTO decision_rules (sequence, rule) VALUES (?, ?)",
-            [(sequence, rule) for rule in columns.rules],
-        )
-    if columns.entity_types:
-        tx.executemany(
-            "INSERT INTO decision_entities (sequence, entity_type) VALUES (?, ?)",
-            [(sequence, entity_type) for entity_type in columns.entity_types],
-        )
-    if update:
-        tx.execute(
-            "UPDATE decisions SET tenant = ?, application = ?, policy_revision = ?"
-            " WHERE sequence = ?",
-            (columns.tenant, columns.application, columns.policy_revision, sequence),
-        )
 
 
 class SqlAuditStore:
@@ -202,7 +70,7 @@ class SqlAuditStore:
         self._timer.start()
 
     def _tick(self) -> None:
-        interval = max(0.2, min(self.checkpoint_policy.seconds / 2, 30.0))
+        interval = self.checkpoint_policy.timer_interval
         while not self._timer_stop.wait(interval):
             try:
                 self.checkpoint()
@@ -256,30 +124,13 @@ class SqlAuditStore:
     def append(self, record: AuditRecord) -> AuditRecord:
         """Seal ``record`` as the next one; checkpoint the head when one is due."""
         document = record.document()
-        columns = indexed_columns(record)
         with self._transaction(write=True) as tx:
             head, prev_hash = tx.execute(
                 "SELECT sequence, hash FROM audit_head WHERE id = 1" + self.lock_head_suffix
             )[0]
             sequence = int(head) + 1
             stored = seal(document, sequence, str(prev_hash))
-            tx.execute(
-                _INSERT,
-                (
-                    sequence,
-                    record.decision_id,
-                    columns.time,
-                    columns.segment,
-                    columns.outcome,
-                    canonical_json(stored),
-                    stored["hash"],
-                    columns.tenant,
-                    columns.application,
-                    columns.policy_revision,
-                    columns.kind,
-                ),
-            )
-            _index(tx, sequence, record)
+            insert_record(tx, stored)
             tx.execute(
                 "UPDATE audit_head SET sequence = ?, hash = ? WHERE id = 1",
                 (sequence, stored["hash"]),
@@ -308,7 +159,7 @@ class SqlAuditStore:
         else:
             last_sequence = 0
             since = str(tx.execute("SELECT min(time) FROM decisions")[0][0])
-        now = datetime.now(UTC)
+        now = self.checkpoint_policy.clock()
         if head <= last_sequence:
             return None
         if not force and not self.checkpoint_policy.due(head, last_sequence, since, now):
@@ -342,6 +193,18 @@ class SqlAuditStore:
             for sequence, text in chunk:
                 yield int(sequence), str(text)
             cursor = int(chunk[-1][0])
+
+    def indexed_batches(self, after_sequence: int = 0, size: int = 5000) -> Iterator[IndexedBatch]:
+        """Stored rows with what is kept beside them, for verify, ``size`` rows a batch
+        (:mod:`policy_engine.audit.index_reader`)."""
+        after: int | None = after_sequence or None  # None: side rows at any sequence
+        while True:
+            with self._transaction(write=False) as tx:
+                batch = read_batch(tx, after, size)
+            yield batch
+            if batch.last is None:
+                return
+            after = batch.last
 
     def records(self, after_sequence: int = 0) -> Iterator[AuditRecord]:
         for sequence, text in self.rows(after_sequence):
@@ -379,24 +242,33 @@ class SqlAuditStore:
         self, filters: AuditFilters, *, after_sequence: int = 0, limit: int = 100
     ) -> list[AuditRecord]:
         """Matching records in sequence order, after ``after_sequence``, at most ``limit``."""
+        rows = self._stored_rows(filters, after_sequence, limit)
+        return [_read(sequence, text) for sequence, text in rows]
+
+    def iter_query(self, filters: AuditFilters, batch: int = 2000) -> Iterator[AuditRecord]:
+        """Every matching record, in sequence order, read in batches of stored text and
+        parsed one at a time as it is taken (a batch of parsed records would keep the
+        garbage collector busy: reading a large log took about twice as long)."""
+        after = 0
+        while True:
+            rows = self._stored_rows(filters, after, batch)
+            for sequence, text in rows:
+                yield _read(sequence, text)
+            if len(rows) < batch:
+                return
+            after = int(rows[-1][0])
+
+    def _stored_rows(
+        self, filters: AuditFilters, after_sequence: int, limit: int
+    ) -> list[tuple[Any, ...]]:
+        """``(sequence, record text)`` of the matching rows, in sequence order."""
         where, params = where_clause(filters)
         with self._transaction(write=False) as tx:
-            rows = tx.execute(
+            return tx.execute(
                 f"SELECT sequence, record FROM decisions WHERE sequence > ? AND {where}"
                 " ORDER BY sequence LIMIT ?",
                 [after_sequence, *params, limit],
             )
-        return [_read(sequence, text) for sequence, text in rows]
-
-    def iter_query(self, filters: AuditFilters, batch: int = 2000) -> Iterator[AuditRecord]:
-        """Every matching record, in sequence order, read in batches."""
-        after = 0
-        while True:
-            page = self.query(filters, after_sequence=after, limit=batch)
-            yield from page
-            if len(page) < batch:
-                return
-            after = int(page[-1].sequence or 0)
 
     def sequence_range(self, filters: AuditFilters) -> tuple[int, int] | None:
         """The first and last sequence of the matching records (None if there are none)."""

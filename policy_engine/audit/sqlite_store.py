@@ -15,16 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from policy_engine.audit.checkpoints import CheckpointPolicy
-from policy_engine.audit.signing import Signer
-from policy_engine.audit.sql_store import (
+from policy_engine.audit.schema import (
     SHARED_MIGRATION_3,
     Migration,
-    SqlAuditStore,
     Tx,
     backfill_v2,
     schema_v1,
     statements,
 )
+from policy_engine.audit.signing import Signer
+from policy_engine.audit.sql_store import SqlAuditStore
 from policy_engine.errors import AuditError
 
 SCHEMA_VERSION = 3

@@ -2,23 +2,24 @@
 
 Chain: each record's ``hash`` must be the SHA-256 of its canonical JSON without
 ``hash``, its ``prev_hash`` the previous record's ``hash``, and sequences must run
-1, 2, 3 … without gaps. Checkpoints: each signature must verify with a trusted
-public key, the record at a checkpoint's sequence must carry the signed hash, and
-the log must not end before the last checkpoint (a truncated tail).
+1, 2, 3 … without gaps. Checkpoints: each signature must verify with a trusted public
+key, the record at a checkpoint's sequence must carry the signed hash, and the log must
+not end before the last checkpoint (a truncated tail). These parts check a store
+(:mod:`policy_engine.audit.verify_log`, which also checks what is kept beside each
+record) and an export (:mod:`policy_engine.audit.export`) alike.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Container, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Literal, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from policy_engine.audit.chain import GENESIS_HASH, parse_record, record_hash
 from policy_engine.audit.signing import signature_valid
-from policy_engine.ports import AuditReader
 from policy_engine.records import Checkpoint
 
 Problem = Literal[
@@ -30,9 +31,38 @@ Problem = Literal[
     "truncated",
     "forged_checkpoint",
     "checkpoint_mismatch",
+    "index_mismatch",
+    "column_mismatch",
+    "stale_checkpoint",
 ]
 
 Progress = Callable[[int], None]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """What a row check found wrong beside an intact record: the problem, where (e.g.
+    ``decisions.segment``) and a sentence saying what differs."""
+
+    problem: Problem
+    detail: str
+    columns: tuple[str, ...] = ()
+
+
+#: A check of what is kept beside a record whose chain is intact: ``(stored sequence,
+#: record text, what is kept beside it)``.
+RowCheck = Callable[[int, str, T], Mismatch | None]
+
+
+@dataclass(frozen=True)
+class VerifyWarning:
+    """Something verify cannot prove wrong but an auditor should know (a failure under
+    ``strict``)."""
+
+    problem: Problem
+    sequence: int
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -46,6 +76,9 @@ class VerifyReport:
     last_sequence: int = 0
     checkpoints: int = 0
     hashes_at: Mapping[int, str] = field(default_factory=dict, repr=False, compare=False)
+    #: Where a mismatch is (``decisions.segment``, ``decision_rules`` …).
+    columns: tuple[str, ...] = ()
+    warnings: tuple[VerifyWarning, ...] = ()
 
     def summary(self) -> str:
         if self.ok:
@@ -53,11 +86,24 @@ class VerifyReport:
             signed = (
                 f", {self.checkpoints} signed checkpoint{plural} valid" if self.checkpoints else ""
             )
-            return f"OK: {self.count} records, hash chain intact{signed}"
+            lines = [f"OK: {self.count} records, hash chain intact{signed}"]
+            lines += [
+                f"warning at sequence {w.sequence}: {w.problem}: {w.detail}" for w in self.warnings
+            ]
+            return "\n".join(lines)
         return f"FAILED at sequence {self.sequence}: {self.problem}: {self.detail}"
 
+    def strict(self) -> VerifyReport:
+        """This report with its first warning as the failure (``audit verify --strict``)."""
+        if not self.ok or not self.warnings:
+            return self
+        first = self.warnings[0]
+        return replace(
+            self, ok=False, sequence=first.sequence, problem=first.problem, detail=first.detail
+        )
 
-def _fast_hash(text: str, claimed_hash: str) -> str:
+
+def fast_hash(text: str, claimed_hash: str) -> str:
     """SHA-256 of the stored canonical text with its ``hash`` member taken out.
 
     Equal to :func:`record_hash` whenever the text is canonical JSON, at a fraction of
@@ -92,7 +138,13 @@ def _fast_claims(text: str) -> tuple[int, str, str] | None:
     return int(text[digits_start:digits_end]), prev, claimed
 
 
-def _check_record(
+def _missing(first: int, next_present: int) -> str:
+    if next_present == first + 1:
+        return f"record {first} is missing"
+    return f"records {first}..{next_present - 1} are missing"
+
+
+def check_record(
     stored_sequence: int, text: str, expected_sequence: int, prev_hash: str, count: int
 ) -> tuple[str, VerifyReport | None]:
     """Full check of one row: its hash, or the report naming what is wrong."""
@@ -106,11 +158,7 @@ def _check_record(
             False, count, stored_sequence, "unreadable", "the record is not a valid record"
         )
     if stored_sequence != expected_sequence:
-        missing = (
-            f"record {expected_sequence} is missing"
-            if stored_sequence == expected_sequence + 1
-            else f"records {expected_sequence}..{stored_sequence - 1} are missing"
-        )
+        missing = _missing(expected_sequence, stored_sequence)
         return "", VerifyReport(False, count, expected_sequence, "missing", missing)
     if claimed_sequence != stored_sequence:
         return "", VerifyReport(
@@ -120,7 +168,7 @@ def _check_record(
             "reordered",
             f"position {stored_sequence} holds record {claimed_sequence}",
         )
-    if _fast_hash(text, claimed_hash) != claimed_hash and record_hash(record) != claimed_hash:
+    if fast_hash(text, claimed_hash) != claimed_hash and record_hash(record) != claimed_hash:
         return "", VerifyReport(
             False, count, stored_sequence, "edited", "the record's content does not match its hash"
         )
@@ -150,24 +198,49 @@ def verify_rows(
     ``progress`` is called with the count every 10,000 records. An excerpt of the log
     (an export) starts at ``first_sequence`` after a record whose hash is ``prev_hash``.
     """
+    return verify_checked_rows(
+        ((sequence, text, None) for sequence, text in rows),
+        remember=remember,
+        progress=progress,
+        first_sequence=first_sequence,
+        prev_hash=prev_hash,
+    )
+
+
+def verify_checked_rows(
+    rows: Iterable[tuple[int, str, T]],
+    *,
+    check: RowCheck[T] | None = None,
+    remember: Container[int] = (),
+    progress: Progress | None = None,
+    first_sequence: int = 1,
+    prev_hash: str = GENESIS_HASH,
+) -> VerifyReport:
+    """:func:`verify_rows` for rows that carry what is kept beside each record
+    ``(stored sequence, record JSON, kept)``: ``check`` judges ``kept`` once the record's
+    place in the chain is proven."""
     expected_sequence = first_sequence
     count = 0
     kept: dict[int, str] = {}
-    for stored_sequence, text in rows:
+    for stored_sequence, text, beside in rows:
         claims = _fast_claims(text)
         if (
             claims is not None
             and stored_sequence == expected_sequence == claims[0]
             and claims[1] == prev_hash
-            and _fast_hash(text, claims[2]) == claims[2]
+            and fast_hash(text, claims[2]) == claims[2]
         ):
             claimed_hash = claims[2]
         else:
-            claimed_hash, problem = _check_record(
+            claimed_hash, problem = check_record(
                 stored_sequence, text, expected_sequence, prev_hash, count
             )
             if problem is not None:
                 return problem
+        if check is not None:
+            found = check(stored_sequence, text, beside)
+            if found is not None:
+                return _mismatched(count, stored_sequence, found, prev_hash, expected_sequence)
         if stored_sequence in remember:
             kept[stored_sequence] = claimed_hash
         prev_hash = claimed_hash
@@ -177,6 +250,21 @@ def verify_rows(
             progress(count)
     return VerifyReport(
         True, count, last_hash=prev_hash, last_sequence=expected_sequence - 1, hashes_at=kept
+    )
+
+
+def _mismatched(
+    count: int, sequence: int, found: Mismatch, last_hash: str, expected_sequence: int
+) -> VerifyReport:
+    return VerifyReport(
+        False,
+        count,
+        sequence,
+        found.problem,
+        found.detail,
+        last_hash=last_hash,
+        last_sequence=expected_sequence - 1,
+        columns=found.columns,
     )
 
 
@@ -256,18 +344,3 @@ def _failed(chain: VerifyReport, sequence: int, problem: Problem, detail: str) -
         last_hash=chain.last_hash,
         last_sequence=chain.last_sequence,
     )
-
-
-def verify_store(
-    store: AuditReader,
-    public_keys: Mapping[str, Ed25519PublicKey],
-    *,
-    progress: Progress | None = None,
-) -> VerifyReport:
-    """The chain first, then every checkpoint and the head row."""
-    checkpoints = store.checkpoints()
-    chain = verify_rows(store.rows(), remember={c.sequence for c in checkpoints}, progress=progress)
-    if not chain.ok:
-        return chain
-    head_sequence, _ = store.head()
-    return verify_checkpoints(chain, checkpoints, public_keys, head_sequence=head_sequence)

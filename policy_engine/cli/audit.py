@@ -112,6 +112,13 @@ public_key_option = click.option(
 )
 
 
+#: What `verify` and `verify-export` say when signed checkpoints meet no trusted key.
+NO_TRUSTED_KEY = (
+    "signed checkpoints but no public key to check them: pass --public-key FILE"
+    " (the .pub written beside PE_AUDIT_SIGNING_KEY_FILE)"
+)
+
+
 @audit.command("verify")
 @public_key_option
 @click.option(
@@ -119,11 +126,19 @@ public_key_option = click.option(
     default=None,
     help="Show progress on standard error (default: only on a terminal).",
 )
-def audit_verify(public_keys: tuple[Path, ...], progress: bool | None) -> None:
-    """Recompute the hash chain and check signed checkpoints; exit 0 only when all is intact.
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail (exit 1) on a warning too: a checkpoint the service would have signed is"
+    " missing (stale_checkpoint).",
+)
+def audit_verify(public_keys: tuple[Path, ...], progress: bool | None, strict: bool) -> None:
+    """Recompute the hash chain, check every column and side table queries read against
+    the records, and check signed checkpoints; exit 0 only when all is intact.
 
     Exit status 1 names the first problem: edited, missing, reordered, broken_chain,
-    unreadable, truncated, forged_checkpoint, checkpoint_mismatch.
+    unreadable, index_mismatch, truncated, forged_checkpoint, checkpoint_mismatch, and
+    with --strict stale_checkpoint (otherwise a warning).
     """
     from policy_engine.audit import verify_store
 
@@ -131,12 +146,11 @@ def audit_verify(public_keys: tuple[Path, ...], progress: bool | None) -> None:
     keys = trusted_keys(settings, public_keys)
     with open_store(settings) as store:
         if not keys and store.checkpoints():
-            fail(
-                "the log has signed checkpoints but no public key to check them: pass"
-                " --public-key FILE (the .pub written beside PE_AUDIT_SIGNING_KEY_FILE)"
-            )
+            fail(f"the log has {NO_TRUSTED_KEY}")
         with progress_bar("verifying", store.count(), enabled=progress) as update:
-            report = verify_store(store, keys, progress=update)
+            report = verify_store(store, keys, progress=update, policy=store.checkpoint_policy)
+    if strict:
+        report = report.strict()
     click.echo(report.summary())
     sys.exit(0 if report.ok else 1)
 
@@ -287,19 +301,31 @@ def _opened(output: Path | None) -> Iterator[IO[str]]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--proof", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-    help="The proof file of a CSV export.",
+    help="The proof file of a CSV export (default: FILE.proof.json beside it).",
 )  # fmt: skip
 @public_key_option
 def audit_verify_export(file: Path, proof: Path | None, public_keys: tuple[Path, ...]) -> None:
-    """Check an export on its own: its chain from the anchor and its signed checkpoints."""
+    """Check an export on its own: its chain from the anchor, a CSV's visible columns
+    against the records, and its signed checkpoints.
+
+    Exit status 1 names the first problem (as `verify`; column_mismatch: a CSV column
+    differs from the record in its row), 2 when the export cannot be checked.
+    """
     from policy_engine.audit.export import read_export, verify_export
 
     keys = trusted_keys(settings_or_fail(), public_keys)
+    text = file.read_text(encoding="utf-8")
+    if proof is None and not text.startswith('{"export"'):
+        beside = file.with_name(file.name + ".proof.json")
+        if not beside.exists():
+            fail(f"{file}: a CSV export is checked with its proof: no {beside}; give --proof FILE")
+        proof = beside
     try:
         document, rows = read_export(
-            file.read_text(encoding="utf-8"),
-            proof.read_text(encoding="utf-8") if proof is not None else None,
+            text, proof.read_text(encoding="utf-8") if proof is not None else None
         )
+        if not keys and document.get("checkpoints"):
+            fail(f"{file}: the export has {NO_TRUSTED_KEY}")
         report = verify_export(document, rows, keys)
     except (AuditError, ValueError, KeyError, TypeError) as exc:
         fail(f"{file}: not a readable export ({exc})")

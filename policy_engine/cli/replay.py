@@ -35,7 +35,7 @@ def replay(
     """Re-evaluate recorded policy inputs under candidate policies; report what changes.
 
     Uses the embedded evaluator with the configured catalog (PE_CATALOG). Decisions whose
-    detection failed are skipped (their findings are unknown).
+    detection timed out or failed are skipped (their findings are incomplete).
     """
     from policy_engine.audit.replay import replay as run_replay
     from policy_engine.bootstrap import load_policies
@@ -69,13 +69,20 @@ def replay(
         click.echo(_text(result))
 
 
+def _skipped(by_rule: dict[str, int]) -> str:
+    from policy_engine.audit.replay import SKIPPED
+
+    reasons = ", ".join(f"{SKIPPED[rule]}: {count}" for rule, count in by_rule.items() if count)
+    return f"{sum(by_rule.values())} skipped" + (f" ({reasons})" if reasons else "")
+
+
 def _text(result: dict[str, Any]) -> str:
     lines = [
         f"candidate policies {result['candidate_revision']}",
         f"{result['considered']} decisions since {result['since']}"
         + (f" until {result['until']}" if result["until"] else "")
-        + f": {result['replayed']} replayed, {result['skipped_detection_failed']} skipped"
-        f" (detection had failed), {result['errors']} errors",
+        + f": {result['replayed']} replayed, {_skipped(result['skipped'])},"
+        f" {result['errors']} errors",
         f"{result['changed']} would change",
     ]
     for change in result["transitions"]:

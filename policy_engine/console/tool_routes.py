@@ -21,7 +21,7 @@ from policy_engine.audit.savings import (
     default_baseline,
     savings_from_log,
 )
-from policy_engine.audit.verify import verify_store
+from policy_engine.audit.verify_log import verify_store
 from policy_engine.catalog import Catalog
 from policy_engine.console import charts
 from policy_engine.console.config import Candidate
@@ -75,7 +75,10 @@ async def chain_verify(request: Request, user: SignedIn) -> Response:
         context["busy"] = BUSY.format("verification")
     else:
         try:
-            context["report"] = await from_log(verify_store, reader, keys)
+            # The service's checkpoint settings, so a missing checkpoint is judged as it
+            # would be by `audit verify` against this store.
+            policy = getattr(reader, "checkpoint_policy", None)
+            context["report"] = await from_log(verify_store, reader, keys, policy=policy)
         finally:
             _VERIFYING.release()
         report = context["report"]

@@ -17,8 +17,8 @@ from policy_engine.audit import (
     seal,
     verify_store,
 )
+from policy_engine.audit.schema import schema_v1
 from policy_engine.audit.signing import Signer, signature_valid
-from policy_engine.audit.sql_store import schema_v1
 from policy_engine.errors import AuditError
 from policy_engine.records import Attempt, AuditFilters, Delivery, Usage, utc_text
 from tests.audit_support import Backend, documents, entry

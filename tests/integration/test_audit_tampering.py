@@ -68,8 +68,10 @@ def test_reordered_pair(backend: Backend, store: SqlAuditStore, signer: Signer) 
 def test_truncated_tail_behind_a_checkpoint(
     backend: Backend, store: SqlAuditStore, signer: Signer
 ) -> None:
-    """The tamperer removes 18..22 and even rewinds the head row: checkpoint 20 remains."""
-    backend.execute("DELETE FROM decisions WHERE sequence > 17")
+    """The tamperer removes 18..22 (their side-table rows too) and even rewinds the head
+    row: checkpoint 20 remains."""
+    for table in ("decisions", "decision_rules", "decision_entities"):
+        backend.execute(f"DELETE FROM {table} WHERE sequence > 17")
     backend.execute("UPDATE audit_head SET sequence = 17")
     report = verify(store, signer)
     assert (report.ok, report.problem, report.sequence) == (False, "truncated", 20)
@@ -114,8 +116,9 @@ def test_checkpoint_signed_by_another_key(
 def test_rewritten_chain_is_caught_by_a_checkpoint(
     backend: Backend, store: SqlAuditStore, signer: Signer
 ) -> None:
-    """Editing record 12 and re-sealing every record after it keeps the chain consistent;
-    the signed checkpoint at 15 does not match any more."""
+    """Editing record 12 (and its segment column) and re-sealing every record after it
+    keeps the chain and the columns consistent; the signed checkpoint at 15 does not match
+    any more."""
     prev = str(record_at(backend, 11)["hash"])
     for sequence in range(12, 23):
         record = record_at(backend, sequence)
@@ -125,9 +128,10 @@ def test_rewritten_chain_is_caught_by_a_checkpoint(
         resealed = seal(body, sequence, prev)
         assert resealed["hash"] == record_hash(resealed)
         backend.execute(
-            "UPDATE decisions SET record = ?, hash = ? WHERE sequence = ?",
+            "UPDATE decisions SET record = ?, hash = ?, segment = ? WHERE sequence = ?",
             json.dumps(resealed, sort_keys=True, separators=(",", ":")),
             resealed["hash"],
+            resealed["segment"],
             sequence,
         )
         prev = resealed["hash"]

@@ -7,7 +7,6 @@ response and the audit record say which stages ran and why NER was skipped.
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from policy_engine.policy import EmbeddedEvaluator, load_policy_set
 from policy_engine.policy.cache import CachedEvaluator
 from tests.audit_support import documents
 from tests.conftest import ROOT, in_process_settings
+from tests.detector_support import FailingNer
 
 SECRET_AND_NAME = "Laura Bennett said the key AKIAQ3EGRTXN4KDH7ZPM works for staging."
 NAME_ONLY = "Laura Bennett asked us to move the quarterly review to Thursday."
@@ -270,30 +270,16 @@ def test_long_texts_are_cut_for_ner_without_changing_what_it_finds(engine: Engin
     assert sum(1 for t, *_ in found if t == "PERSON") >= 400
 
 
-class SlowNer:
-    """A staged detector whose second stage outlives the deadline."""
-
-    stages = ("patterns", "ner")
-
-    def detect(self, text: str) -> list[DetectedSpan]:
-        raise AssertionError("the engine scans stage by stage")
-
-    def detect_stage(
-        self, stage: str, text: str, earlier: list[DetectedSpan]
-    ) -> list[DetectedSpan]:
-        if stage == "ner":
-            time.sleep(1.0)
-        return []
-
-    def stage_entity_types(self, stage: str) -> tuple[str, ...]:
-        return ("PERSON",) if stage == "ner" else ()
-
-
-def test_a_late_second_stage_fails_closed_under_one_deadline(
-    engine: Engine, tmp_path: Path
+@pytest.mark.parametrize(
+    ("how", "rule"), [("times out", "scan_timeout"), ("fails", "engine.detection_failed")]
+)
+def test_a_second_stage_that_times_out_or_fails_is_not_recorded_as_run(
+    engine: Engine, tmp_path: Path, how: str, rule: str
 ) -> None:
+    """The decision fails closed under one deadline, and its record does not claim that NER
+    ran: ``stages`` lists only the stages that completed; the reason says what happened."""
     with Engine(
-        detector=SlowNer(),  # type: ignore[arg-type]
+        detector=FailingNer(how),  # type: ignore[arg-type]
         evaluator=engine.evaluator,
         catalog=engine.catalog,
         audit_log=SQLiteAuditStore(tmp_path / "audit.db"),
@@ -301,7 +287,9 @@ def test_a_late_second_stage_fails_closed_under_one_deadline(
         scan_deadline_seconds=0.3,
     ) as slow:
         decision = slow.decide({"content": NAME_ONLY})
+        (record,) = documents(slow.audit_log.records())
     assert decision.segment is Segment.ON_PREM_ONLY
     assert decision.outcome == "fail_closed"
-    assert [r.rule for r in decision.reasons][:1] == ["scan_timeout"]
-    assert decision.detection is not None and decision.detection.stages == ["patterns", "ner"]
+    assert [r.rule for r in decision.reasons][:1] == [rule]
+    assert decision.detection is not None and decision.detection.stages == ["patterns"]
+    assert record["detection"] == {"stages": ["patterns"], "skipped": []}
