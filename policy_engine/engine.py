@@ -47,6 +47,7 @@ from policy_engine.models import (
     ScanUnit,
     Segment,
     SkippedStage,
+    Unscanned,
 )
 from policy_engine.observe import DecisionObserver, DecisionSummary, NullObserver, Timings
 from policy_engine.ports import AuditLog, Detector, PolicyEvaluator, ShadowPolicy
@@ -108,6 +109,9 @@ class Evaluated:
     policy_failed: bool = False
     report: DetectionReport | None = None
     policy_input: dict[str, Any] = field(default_factory=dict)
+    #: Characters scanned, and what the request carries that could not be scanned.
+    characters: int = 0
+    unscanned: list[Unscanned] = field(default_factory=list)
     #: Seconds spent taking the request in and scanning it.
     detection_seconds: float = 0.0
 
@@ -238,10 +242,8 @@ class Engine:
         evaluator = self.evaluator  # one evaluator per decision, whatever a reload does
         evaluated = self._detect_and_evaluate(req, units, evaluator, started)
         evaluation_done = time.perf_counter()
-        route = self._route(req, units, evaluated)
-        record = self._record(req, units, evaluated, route, evaluator, caller, started)
-        if correlation:
-            record = record.model_copy(update={"correlation": dict(correlation)})
+        route = self._route(req, evaluated)
+        record = self._record(req, units, evaluated, route, evaluator, caller, started, correlation)
         audit_started = time.perf_counter()
         appended = self._append(record)
         finished = time.perf_counter()
@@ -271,7 +273,11 @@ class Engine:
         could not change the answer (:meth:`_why_skip`)."""
         characters = sum(len(unit.text) for unit in units)
         unscanned = req.unscanned()
-        out = Evaluated(detection_seconds=time.perf_counter() - started)
+        out = Evaluated(
+            characters=characters,
+            unscanned=unscanned,
+            detection_seconds=time.perf_counter() - started,
+        )
         deadline = self.scanner.deadline(characters)
         stages = self.scanner.stages or (None,)
         detected: Scanned = []
@@ -286,7 +292,7 @@ class Engine:
                     break
             stage_started = time.perf_counter()
             failed_before = len(out.failures)
-            detected = self._scan_stage(units, stage, detected, deadline, out.failures)
+            detected = self._scan_stage(units, stage, detected, deadline, out)
             if stage is not None and len(out.failures) == failed_before:
                 stages_run.append(stage)  # only stages that completed: a failure is a reason
             out.findings, out.sources = aggregate(detected)
@@ -305,18 +311,19 @@ class Engine:
         stage: str | None,
         earlier: Scanned,
         deadline: float,
-        failures: list[Reason],
+        out: Evaluated,
     ) -> Scanned:
-        """The spans up to ``stage``; on a timeout or error, a failure and ``earlier``'s spans."""
+        """The spans up to ``stage``; on a timeout or error, a failure in ``out`` and
+        ``earlier``'s spans."""
         try:
             return self.scanner.scan(units, stage=stage, earlier=earlier, deadline=deadline)
         except ScanTimeout as exc:  # fail closed; the late result is discarded
-            log.warning("scan_timeout", deadline_seconds=self.scanner.budget(_characters(units)))
-            failures.append(fail_closed(SCAN_TIMEOUT, str(exc)))
+            log.warning("scan_timeout", deadline_seconds=self.scanner.budget(out.characters))
+            out.failures.append(fail_closed(SCAN_TIMEOUT, str(exc)))
         except Exception as exc:  # fail closed on any detector failure
             log.error("detection_failed", error_type=type(exc).__name__, stage=stage)
             why = f"detection failed ({type(exc).__name__})"
-            failures.append(fail_closed(DETECTION_FAILED, why))
+            out.failures.append(fail_closed(DETECTION_FAILED, why))
         return earlier
 
     @staticmethod
@@ -368,14 +375,14 @@ class Engine:
             " found later would not change the decision"
         )
 
-    def _route(self, req: DecideRequest, units: list[ScanUnit], evaluated: Evaluated) -> Route:
+    def _route(self, req: DecideRequest, evaluated: Evaluated) -> Route:
         """The endpoints the decision allows, cheapest first, and the one to use."""
         allowed, excluded = rank_endpoints(
             self.catalog,
             evaluated.segment,
             evaluated.result,
             req.context,
-            sum(len(unit.text) for unit in units),
+            evaluated.characters,
             policy_failed=evaluated.policy_failed,
         )
         requested = req.context.requested_endpoint
@@ -392,6 +399,7 @@ class Engine:
         evaluator: PolicyEvaluator,
         caller: str,
         started: float,
+        correlation: Mapping[str, str] | None,
     ) -> AuditRecord:
         """The audit record of the decision: everything the answer says, and what an auditor
         needs to match it to content (keyed digests, never values)."""
@@ -408,7 +416,7 @@ class Engine:
             caller=caller,
             context=self._audited_context(req.context),
             content_digest=self.digester.digest("\x1f".join(unit.text for unit in units)),
-            content_characters=sum(len(unit.text) for unit in units),
+            content_characters=evaluated.characters,
             findings=findings,
             segment=evaluated.segment,
             allowed_endpoints=route.allowed,
@@ -423,7 +431,8 @@ class Engine:
             outcome="fail_closed" if evaluated.failures else "decided",
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
             detection=evaluated.report,
-            unscanned=req.unscanned(),
+            unscanned=evaluated.unscanned,
+            correlation=dict(correlation) if correlation else None,
             shadow=(
                 self.shadow(evaluated.policy_input, evaluated.result)
                 if self.shadow is not None
@@ -468,7 +477,3 @@ class Engine:
         if "user" in audited:
             audited["user"] = self.digester.digest(audited["user"])
         return AuditedContext(**audited)
-
-
-def _characters(units: list[ScanUnit]) -> int:
-    return sum(len(unit.text) for unit in units)

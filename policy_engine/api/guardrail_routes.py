@@ -75,7 +75,8 @@ async def litellm_guardrail(request: Request, principal: GatewayApiKeyCaller) ->
     except AuditError as exc:
         log.error("litellm_guardrail_not_recorded", error_type=type(exc).__name__)
         return _answer(not_recorded_answer())
-    answer = answer_of(decision, call, endpoint)
+    in_catalog = endpoint is not None and catalog.by_id(endpoint) is not None
+    answer = answer_of(decision, call, endpoint, in_catalog=in_catalog)
     log.info(
         "litellm_guardrail",
         input_type=call.input_type,

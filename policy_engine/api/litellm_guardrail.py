@@ -19,7 +19,6 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from policy_engine.chat import carries_content, message_strings
-from policy_engine.decision import NOT_IN_CATALOG
 from policy_engine.errors import RequestError
 from policy_engine.integrations.litellm_context import (
     ParamError,
@@ -165,20 +164,25 @@ def decide_body_of(
     return {"messages": messages, "context": context}, endpoint
 
 
-def answer_of(decision: Decision, call: GuardrailCall, endpoint: str | None) -> GuardrailAnswer:
+def answer_of(
+    decision: Decision, call: GuardrailCall, endpoint: str | None, *, in_catalog: bool
+) -> GuardrailAnswer:
     """``NONE`` when the endpoint checked may receive the content, and for an answer
     (``input_type: response``) checked against none; else ``BLOCKED`` with a reason naming
-    the decision, the rules and the endpoints allowed (never a value)."""
+    the decision, the rules and the endpoints allowed (never a value). ``in_catalog``:
+    whether ``endpoint`` is a catalog endpoint."""
     if decision.requested_endpoint_allowed or (endpoint is None and call.input_type == "response"):
         return GuardrailAnswer(action=NONE, decision_id=decision.decision_id)
     return GuardrailAnswer(
         action=BLOCKED,
-        blocked_reason=blocked_reason(decision, call, endpoint),
+        blocked_reason=blocked_reason(decision, call, endpoint, in_catalog=in_catalog),
         decision_id=decision.decision_id,
     )
 
 
-def blocked_reason(decision: Decision, call: GuardrailCall, endpoint: str | None) -> str:
+def blocked_reason(
+    decision: Decision, call: GuardrailCall, endpoint: str | None, *, in_catalog: bool
+) -> str:
     """Why the call is blocked, for the client: decision id, model group, rules, allowed
     endpoints."""
     allowed = ", ".join(decision.allowed_endpoints) or "none"
@@ -191,14 +195,13 @@ def blocked_reason(decision: Decision, call: GuardrailCall, endpoint: str | None
         head = f"model group {shown} may not receive this content"
     why = sorted({reason.rule for reason in decision.reasons})
     excluded = next((e for e in decision.excluded_endpoints if e.id == endpoint), None)
-    uncatalogued = endpoint is not None and endpoint not in decision.allowed_endpoints
-    if excluded is not None and not excluded.reasons[0].startswith(NOT_IN_CATALOG):
-        why = [*excluded.reasons, *(rule for rule in why if rule not in excluded.reasons)]
-    elif uncatalogued:
+    if endpoint is not None and not in_catalog:
         why.append(
             f"'{endpoint}' is not a catalog endpoint (map model groups to catalog ids with "
             f"PE_LITELLM_MODEL_MAP)"
         )
+    elif excluded is not None:
+        why = [*excluded.reasons, *(rule for rule in why if rule not in excluded.reasons)]
     rules = f" ({'; '.join(why)})" if why else ""
     return (
         f"policy-engine decision {decision.decision_id}: {head}{rules}; "
