@@ -166,7 +166,9 @@ def _join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
-def _as_json(value: Any) -> str:
+def scanned_text(value: Any) -> str:
+    """The text scanned for a field's value: a string as it is, anything else as its JSON
+    (finding offsets in such a field count in this text; the proxy's masking relies on it)."""
     return (
         value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
     )
@@ -188,14 +190,14 @@ class _Reader:
         """Free text (an object: its JSON); whether there was any."""
         if value is None or value == "" or isinstance(value, bool):
             return False
-        self.out.texts.append((part, path, _as_json(value)))
+        self.out.texts.append((part, path, scanned_text(value)))
         return True
 
     def field(self, part: int | None, path: str, value: Any) -> None:
         """A line ``path: value`` of the other text (an object: its JSON)."""
         if value is None or value == "" or isinstance(value, bool):
             return
-        text = _as_json(value)
+        text = scanned_text(value)
         prefix = f"{path}: "
         start = self._length + len(prefix)
         self._lines.append(prefix + text)

@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from policy_engine.chat import scanned_text
 from policy_engine.records import AuditedFinding
 
 #: Obligations that ask for masking: ``redact:EMAIL_ADDRESS`` ...
@@ -120,7 +121,7 @@ def mask_messages(
             raise MaskingError(f"message {index} cannot be masked")
         container, key = _field(message, path)
         value = container[key]
-        text = value if isinstance(value, str) else _json(value)
+        text = scanned_text(value)
         if any(digest(text[a:b]) != value_digest for a, b, _, value_digest in found):
             raise MaskingError("a located value does not match the decision's record")
         located = [(a, b, entity_type) for a, b, entity_type, _ in found]
@@ -154,10 +155,6 @@ def _step(node: Any, step: str) -> Any:
     if isinstance(node, dict) and step in node:
         return node[step]
     raise MaskingError("a value sits in a field the proxy cannot rewrite")
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _masked_text(text: str, spans: list[tuple[int, int, str]], masking: Masking) -> str:
