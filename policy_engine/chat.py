@@ -341,6 +341,15 @@ def read_message(message: Mapping[str, Any]) -> MessageTexts:
     return reader.finish()
 
 
+def fields_text(fields: Mapping[str, Any]) -> str:
+    """``fields`` (a request's fields beside its messages: tools, response_format …) as
+    one text to scan: a line ``path: value`` each, as a message's other fields are read
+    (an object's value as its JSON)."""
+    reader = _Reader()
+    reader.fields_of(fields, {}, "", None)
+    return reader.finish().other
+
+
 def message_strings(message: Mapping[str, Any]) -> list[str]:
     """Every string of ``message`` that is scanned: its free texts and its other fields'
     values (:func:`read_message`)."""

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from policy_engine.chat import carries_content, message_strings
+from policy_engine.chat import carries_content, fields_text, message_strings
 from policy_engine.errors import RequestError
 from policy_engine.integrations.litellm_context import (
     ParamError,
@@ -52,7 +52,9 @@ CallId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
 
 class GuardrailCall(BaseModel):
     """The fields of LiteLLM's Generic Guardrail API request this service reads; any
-    other field is ignored (LiteLLM adds fields between versions)."""
+    other field is ignored (LiteLLM adds fields between versions). What reaches the model
+    (``structured_messages``, ``texts``, ``tool_calls``, ``tools``, ``images``) is all
+    scanned or, where it cannot be (an image's data), listed as unscanned."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -62,6 +64,10 @@ class GuardrailCall(BaseModel):
     structured_messages: list[dict[str, Any]] | None = None
     texts: list[str] | None = None
     tool_calls: list[dict[str, Any]] | None = None
+    #: The tools the model is offered (their descriptions and schemas reach it).
+    tools: list[Any] | None = None
+    #: Images of the call: URLs (``data:`` URLs are the image itself).
+    images: list[Any] | None = None
     request_data: dict[str, Any] | None = None
     additional_provider_specific_params: dict[str, Any] | None = None
     model: str | None = Field(default=None, min_length=1, max_length=200)
@@ -116,7 +122,9 @@ def _messages_of(call: GuardrailCall) -> list[dict[str, Any]]:
     """The call's chat: ``structured_messages``, then each text of ``texts`` that none of
     them holds (all of them without rows) as a message of its own, then the tool calls of
     ``tool_calls`` none of them holds (by id) as an assistant message: every text LiteLLM
-    sent is scanned, tool-call arguments included."""
+    sent is scanned, tool-call arguments included; then the ``images`` as one message of
+    image parts (a URL is scanned, the image is listed as unscanned) and the ``tools`` as
+    one message of ``tools: …`` text."""
     messages = [dict(row) for row in call.structured_messages or []]
     known_texts = {text for row in messages for text in message_strings(row)}
     known_calls: set[str] = set()
@@ -133,7 +141,20 @@ def _messages_of(call: GuardrailCall) -> list[dict[str, Any]]:
     extra_calls = [c for c in call.tool_calls or [] if c.get("id") not in known_calls]
     if extra_calls:
         messages.append({"role": "assistant", "content": None, "tool_calls": extra_calls})
+    if call.images:
+        parts = [_image_part(image) for image in call.images]
+        messages.append({"role": role, "content": parts})
+    if call.tools:
+        messages.append({"role": "user", "content": fields_text({"tools": call.tools})})
     return messages
+
+
+def _image_part(image: Any) -> dict[str, Any]:
+    """An image of ``images`` as a chat content part: a URL as an ``image_url`` part, a
+    part as it is."""
+    if isinstance(image, dict):
+        return image
+    return {"type": "image_url", "image_url": {"url": image}}
 
 
 def decide_body_of(

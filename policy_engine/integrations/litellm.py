@@ -50,7 +50,7 @@ from litellm.exceptions import GuardrailRaisedException
 from litellm.integrations.custom_guardrail import CustomGuardrail
 from litellm.types.guardrails import GuardrailEventHooks
 
-from policy_engine.chat import carries_content
+from policy_engine.chat import carries_content, fields_text
 from policy_engine.integrations.litellm_context import (
     caller_context,
     catalog_id,
@@ -302,7 +302,8 @@ def decide_body(
 def call_messages(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The call's content as chat messages: ``messages`` (chat completions, Anthropic
     messages, with a top-level ``system``), ``input`` (embeddings, the Responses API) or
-    ``prompt`` (completions, images)."""
+    ``prompt`` (completions, images); then the ``instructions``, ``tools``, ``functions``
+    and ``response_format`` offered to the model."""
     out: list[dict[str, Any]] = []
     system = data.get("system")
     if isinstance(system, str | list) and system:
@@ -319,4 +320,12 @@ def call_messages(data: Mapping[str, Any]) -> list[dict[str, Any]]:
                 out.append(item)
             elif isinstance(item, dict):  # a Responses API item (a tool's output, say)
                 out.append({"role": "user", "content": json.dumps(item, default=str)})
+    offered = {field: data[field] for field in _BESIDE_MESSAGES if data.get(field)}
+    if offered:  # reaches the model too: one more message, a line `field: value` each
+        out.append({"role": "user", "content": fields_text(offered)})
     return out
+
+
+#: Fields of a call beside its messages that reach the model (the rest of ``data`` is
+#: LiteLLM's own: keys, metadata, headers).
+_BESIDE_MESSAGES = ("instructions", "tools", "functions", "response_format")

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from policy_engine.chat import fields_text
 from policy_engine.models import TIERS
 from policy_engine.proxy.openai_errors import ChatRequestError
 
@@ -26,6 +27,8 @@ CONTEXT_KEYS = ("tenant", "application", "purpose", "declared_classification", "
 _OWN_METADATA = frozenset((*CONTEXT_KEYS, "conversation_id"))
 #: Body fields never forwarded: replaced (model, messages) or kept here (user, metadata).
 _NOT_FORWARDED = frozenset({"model", "messages", "user", "metadata"})
+#: Fields of the upstream body the proxy sets itself.
+_REPLACED = frozenset({"model", "messages"})
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,17 @@ class ChatCall:
         return None if self.model == AUTO else self.model
 
     def decide_request(self) -> dict[str, Any]:
-        """What the engine decides on: the messages and the context."""
-        return {"messages": self.body["messages"], "context": self.context}
+        """What the engine decides on: the messages, and every other field forwarded
+        upstream (``tools``, ``response_format``, ``system``, ``stop``, unknown ones …) as
+        one more message after the last, its content a line ``field: value`` each
+        (:func:`~policy_engine.chat.fields_text`): what reaches a model is scanned, all of
+        it; and the context."""
+        messages = list(self.body["messages"])
+        beside = {k: v for k, v in self.upstream_body("", []).items() if k not in _REPLACED}
+        text = fields_text(beside)
+        if text:
+            messages.append({"role": "user", "content": text})
+        return {"messages": messages, "context": self.context}
 
     def upstream_body(self, model: str, messages: list[Any]) -> dict[str, Any]:
         """The body sent upstream: the client's, with the upstream ``model``, the (masked)

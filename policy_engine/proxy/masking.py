@@ -116,6 +116,11 @@ def mask_messages(
                 for (a, b), d in zip(finding.spans, finding.value_digests, strict=True)
             )
     for (index, path), found in spans.items():
+        if index == len(masked):  # the request's fields beside the messages (decide_request)
+            raise MaskingError(
+                "a value to mask is in the request's fields beside the messages (tools,"
+                " response_format …), which the proxy does not rewrite"
+            )
         message = masked[index] if 0 <= index < len(masked) else None
         if not isinstance(message, dict):
             raise MaskingError(f"message {index} cannot be masked")

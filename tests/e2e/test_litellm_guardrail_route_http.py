@@ -113,6 +113,24 @@ def test_tool_calls_sent_apart_from_the_messages_are_scanned(http: httpx.Client)
     assert answer["action"] == "BLOCKED", answer
 
 
+def test_tools_and_images_reach_the_model_so_they_are_scanned(
+    http: httpx.Client, engine: Server
+) -> None:
+    tool = {"type": "function", "function": {"name": "lookup", "description": NAME_AND_SSN}}
+    for fields in (
+        {"tools": [tool]},
+        {"images": [f"https://files.example.com/scan.png?note={NAME_AND_SSN}"]},
+    ):
+        answer = http.post(ROUTE, json=call("Run the lookup.", **fields)).json()
+        assert answer["action"] == "BLOCKED", fields
+        assert SSN not in answer["blocked_reason"]
+    image_only = call("", structured_messages=None, texts=[], images=["data:image/png;base64,AA=="])
+    answer = http.post(ROUTE, json=image_only).json()
+    assert answer["action"] == "NONE"
+    record = audit_record(engine, answer["decision_id"])
+    assert record["unscanned"] == [{"kind": "image", "message": 0, "path": "content.0.image_url"}]
+
+
 def test_texts_alone_are_scanned(http: httpx.Client) -> None:
     answer = http.post(ROUTE, json=call(NAME_AND_SSN, structured_messages=None)).json()
     assert answer["action"] == "BLOCKED"

@@ -93,6 +93,16 @@ def test_a_secret_only_in_tool_call_arguments_is_moved_to_the_on_prem_model(
     assert [r.model for r in litellm.upstream.received()] == [ON_PREM_MODEL]
 
 
+def test_an_ssn_in_a_tool_description_is_moved_to_the_on_prem_model(
+    llm: openai.OpenAI, litellm: Stack
+) -> None:
+    tool = {"type": "function", "function": {"name": "lookup", "description": NAME_AND_SSN}}
+    llm.chat.completions.create(
+        model="deepseek-v4-flash", messages=user("Run the lookup."), tools=[tool]
+    )
+    assert [r.model for r in litellm.upstream.received()] == [ON_PREM_MODEL]
+
+
 def test_a_key_that_may_not_use_an_allowed_group_is_refused(litellm: Stack) -> None:
     with client(litellm, PUBLIC_ONLY_KEY) as limited:
         text = "Name three colours."

@@ -45,6 +45,26 @@ def test_redacted_values_reach_the_upstream_as_placeholders_and_come_back(
     assert EMAIL.encode() not in stored
 
 
+def test_a_value_to_mask_beside_the_messages_is_refused_not_forwarded(
+    sdk: openai.OpenAI, fresh: Upstreams
+) -> None:
+    """The proxy rewrites messages only: a value to mask in a tool's description would go
+    out as it is, so the call is refused and nothing leaves."""
+    tool = {"type": "function", "function": {"name": "mail", "description": f"Write to {EMAIL}"}}
+    try:
+        sdk.chat.completions.create(
+            model="auto", messages=user("Draft a refund reply."), tools=[tool], metadata=MASKED_APP
+        )
+    except openai.PermissionDeniedError as error:
+        message = str(error)
+    else:
+        raise AssertionError("a value to mask in tools was forwarded")
+    assert "fields beside the messages" in message and "nothing was forwarded" in message
+    assert EMAIL not in message
+    assert fresh.trusted_hosted.received() == fresh.public_hosted.received() == []
+    assert fresh.on_prem.received() == []
+
+
 def test_without_the_obligation_nothing_is_masked(sdk: openai.OpenAI, fresh: Upstreams) -> None:
     sdk.chat.completions.create(model="auto", messages=user(PROMPT), metadata={"tenant": "acme"})
     [sent] = sent_texts(fresh.trusted_hosted.received())

@@ -72,6 +72,25 @@ def test_an_ssn_reaches_only_an_on_prem_upstream(sdk: openai.OpenAI, fresh: Upst
     assert fresh.trusted_hosted.received() == fresh.public_hosted.received() == []
 
 
+def test_an_ssn_beside_the_messages_is_scanned_too(sdk: openai.OpenAI, fresh: Upstreams) -> None:
+    """Every field the proxy forwards reaches the model, so every one is scanned: a tool's
+    description, a response format's schema, a field the proxy does not know."""
+    tool = {"type": "function", "function": {"name": "lookup", "description": SENSITIVE}}
+    schema = {"type": "json_schema", "json_schema": {"name": "x", "description": SENSITIVE}}
+    for extra in (
+        {"tools": [tool]},
+        {"response_format": schema},
+        {"extra_body": {"system": SENSITIVE}},
+    ):
+        raw = sdk.chat.completions.with_raw_response.create(
+            model="auto", messages=user(CLEAN), **extra
+        )
+        assert raw.headers["x-policy-engine-segment"] == "on_prem_only", extra
+        assert raw.headers["x-policy-engine-endpoint"] == "onprem-qwen3-32b"
+    assert len(fresh.on_prem.received()) == 3
+    assert fresh.trusted_hosted.received() == fresh.public_hosted.received() == []
+
+
 def test_an_ssn_sent_to_a_public_model_is_refused_and_nothing_leaves(
     sdk: openai.OpenAI, fresh: Upstreams, proxy_server: Server
 ) -> None:
