@@ -12,7 +12,8 @@ undoes the common disguises before detection, in these passes:
    shows (:func:`html.unescape`, one level: ``&amp;#64;`` becomes ``&#64;``), so
    ``j.doe&#64;example.com`` is an e-mail address; unknown names are left as they are.
 1. **Unicode** (only where the text has non-ASCII characters): NFKC per character
-   (full-width digits become ASCII digits, ligatures split), zero-width, bidi and other
+   (full-width digits become ASCII digits, ligatures split; decimal digits of other
+   scripts, such as Arabic-Indic or Devanagari ones, become ASCII digits), zero-width, bidi and other
    format characters (Unicode category Cf) and combining marks (Mn) removed, Cyrillic and
    Greek look-alike letters folded to Latin inside words that also hold Latin letters or
    digits, or that consist of look-alikes only.
@@ -268,6 +269,8 @@ def _unicode_replacements(text: str) -> list[tuple[int, int, str]]:
             new = ""
         else:
             new = unicodedata.normalize("NFKC", ch)
+            if new == ch and ch.isdecimal():  # Arabic-Indic, Devanagari … digits: their value
+                new = str(unicodedata.decimal(ch))
         if new != ch:
             replacements.append((position, position + 1, new))
     return replacements

@@ -26,6 +26,8 @@ def detector() -> PatternDetector:
         ("4539 1488-0343.6467", "4539-1488-0343-6467"),
         ("536-22 8190", "536-22-8190"),
         ("212.555-0187", "212-555-0187"),
+        ("٥٣٦-٢٢-٨١٩٠", "536-22-8190"),  # Arabic-Indic
+        ("५३६-२२-८१९०", "536-22-8190"),  # Devanagari
         ("C O N F I D E N T I A L", "CONFIDENTIAL"),
         ("I N T E R N A L   U S E   O N L Y", "INTERNAL USE ONLY"),
         ("C.O.N.F.I.D.E.N.T.I.A.L", "CONFIDENTIAL"),
@@ -46,6 +48,7 @@ def test_the_view_undoes_the_disguise(disguised: str, plain: str) -> None:
         ("card 4539\u20131488\u20130343\u20136467", "CREDIT_CARD"),
         ("card 4539 1488-0343.6467", "CREDIT_CARD"),
         ("her SSN is 536-22 8190", "US_SSN"),
+        ("my SSN is ٥٣٦-٢٢-٨١٩٠", "US_SSN"),
         ("I N T E R N A L   U S E   O N L Y - roadmap", "CLASSIFICATION_MARKING"),
     ],
 )
