@@ -29,8 +29,11 @@ name, otherwise as ``*``: a key can carry a value, a path never does.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -236,7 +239,10 @@ class _Reader:
         elif reading.startswith("source:"):
             self.source(reading.removeprefix("source:"), value, path, part)
         elif reading.startswith("opaque:"):
-            if value:
+            decoded = data_url_text(value)
+            if decoded is not None:
+                self.text(part, path, decoded)
+            elif value:
                 self.out.unscanned.append(Unscanned(reading.removeprefix("opaque:"), path))
         else:  # pragma: no cover - the tables use only the readings above
             raise ValueError(f"unknown reading {reading!r}")
@@ -278,6 +284,10 @@ class _Reader:
         """An image's URL: a ``data:`` URL is the image itself (unscanned); any other URL
         is scanned as text, and the image it points to is not (it is never fetched)."""
         image = path.rsplit(".", 1)[0]
+        decoded = data_url_text(value)
+        if decoded is not None:  # text given as an image: read, not an image
+            self.text(part, path, decoded)
+            return
         if isinstance(value, str) and value.startswith("data:"):
             self.out.unscanned.append(Unscanned(_data_kind(value), image))
             return
@@ -293,10 +303,49 @@ class _Reader:
             return
         rest = dict(value)
         data = rest.get("data")
-        if data and (rest.get("type") == "base64" or _looks_base64(data)):
+        encoded_text = rest.get("type") == "base64" and _is_text(rest.get("media_type"))
+        text = _base64_text(data) if encoded_text else None
+        if text is not None:  # text sent base64-encoded: read
+            del rest["data"]
+            self.text(part, _join(path, "data"), text)
+        elif data and (rest.get("type") == "base64" or _looks_base64(data)):
             del rest["data"]
             self.out.unscanned.append(Unscanned(kind, _join(path, "data")))
         self.fields_of(rest, _SOURCE, path, part)
+
+
+def data_url_text(value: Any) -> str | None:
+    """The text a ``data:`` URL of a text media type (``text/*``, JSON, XML) holds,
+    decoded; None for any other value (an image's data, say, stays unscanned)."""
+    if not isinstance(value, str) or not value.startswith("data:") or "," not in value:
+        return None
+    header, _, data = value[5:].partition(",")
+    media, *flags = header.split(";")
+    if not _is_text(media or "text/plain"):
+        return None
+    if "base64" in flags:
+        return _base64_text(data)
+    return urllib.parse.unquote(data)
+
+
+def _is_text(media: Any) -> bool:
+    media = media.strip().lower() if isinstance(media, str) else ""
+    return media.startswith("text/") or media in _TEXT_MEDIA
+
+
+_TEXT_MEDIA = frozenset({"application/json", "application/xml", "application/x-yaml"})
+
+
+def _base64_text(data: Any) -> str | None:
+    """``data`` decoded from base64 as UTF-8 text (undecodable bytes replaced); None when
+    it is not base64."""
+    if not isinstance(data, str):
+        return None
+    try:
+        raw = base64.b64decode(data.strip(), validate=False)
+    except (ValueError, binascii.Error):
+        return None
+    return raw.decode("utf-8", errors="replace")
 
 
 def _data_kind(url: str) -> str:

@@ -13,10 +13,10 @@ undoes the common disguises before detection, in these passes:
    ``j.doe&#64;example.com`` is an e-mail address; unknown names are left as they are.
 1. **Unicode** (only where the text has non-ASCII characters): NFKC per character
    (full-width digits become ASCII digits, ligatures split; decimal digits of other
-   scripts, such as Arabic-Indic or Devanagari ones, become ASCII digits), zero-width, bidi and other
-   format characters (Unicode category Cf) and combining marks (Mn) removed, Cyrillic and
-   Greek look-alike letters folded to Latin inside words that also hold Latin letters or
-   digits, or that consist of look-alikes only.
+   scripts, such as Arabic-Indic or Devanagari ones, become ASCII digits), zero-width,
+   bidi and other format characters (Unicode category Cf) and combining marks (Mn) removed,
+   Cyrillic and Greek look-alike letters folded to Latin inside words that also hold Latin
+   letters or digits, or that consist of look-alikes only.
    Dashes, minus signs, middle dots and slashes that NFKC leaves as they are (the
    non-breaking hyphen U+2011, en and em dashes, U+2212 minus, U+00B7, the division slash
    …) become ``-`` or ``/`` between digits, with the blanks around them

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -142,6 +144,31 @@ def test_images_audio_and_files_are_listed_as_unscanned() -> None:
     texts = " ".join(u.text for u in request.segments_to_scan())
     assert "report.pdf" in texts and "https://img.example/a.png" in texts
     assert "iVBORw0KGgo" not in texts and "UklGRg" not in texts
+
+
+def test_text_sent_as_an_image_or_file_is_decoded_and_scanned() -> None:
+    secret = "my SSN is 536-22-8812"
+    encoded = base64.b64encode(secret.encode()).decode()
+    chat = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "image_url", "image_url": {"url": f"data:text/plain,{quote(secret)}"}},
+                {"type": "file", "file": {"file_data": f"data:text/plain;base64,{encoded}"}},
+                {"type": "document", "source": {"type": "base64", "media_type": "text/plain",
+                                                "data": encoded}},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                             "data": encoded}},
+            ],
+        }
+    ]  # fmt: skip
+    request = DecideRequest.model_validate({"messages": chat})
+    assert [(u.path, u.text) for u in request.segments_to_scan() if u.path] == [
+        ("content.0.image_url.url", secret),
+        ("content.1.file.file_data", secret),
+        ("content.2.source.data", secret),
+    ]
+    assert [(u.kind, u.path) for u in request.unscanned()] == [("image", "content.3.source.data")]
 
 
 def test_a_chat_of_only_an_image_is_a_request() -> None:
