@@ -28,13 +28,17 @@ TYPE_BY_STATUS = {
 
 class ProxyError(Exception):
     """An answer of the proxy that is not a completion: status, OpenAI ``type`` and
-    ``code``, and a message for people (never a value)."""
+    ``code``, a message for people (never a value), and the request field at fault
+    (``param``) when there is one."""
 
-    def __init__(self, status: int, error_type: str, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, error_type: str, code: str, message: str, param: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.error_type = error_type
         self.code = code
+        self.param = param
 
 
 class ChatRequestError(RequestError):
@@ -50,7 +54,7 @@ def error_response(error: ProxyError, headers: Mapping[str, str] | None = None) 
             "message": str(error),
             "type": error.error_type,
             "code": error.code,
-            "param": None,
+            "param": error.param,
         }
     }
     return JSONResponse(status_code=error.status, content=body, headers=dict(headers or {}))
@@ -63,7 +67,13 @@ def from_engine_error(exc: PolicyEngineError) -> ProxyError:
     if isinstance(exc, AuditError):
         return ProxyError(status, "server_error", code, message + "; nothing was forwarded")
     if isinstance(exc, AccessError | RequestError):
+        details = exc.details if isinstance(exc, RequestError) else []
+        fields = [detail.get("field") for detail in details]
         return ProxyError(
-            status, TYPE_BY_STATUS.get(status, "invalid_request_error"), code, message
+            status,
+            TYPE_BY_STATUS.get(status, "invalid_request_error"),
+            code,
+            message,
+            param=fields[0] if len(fields) == 1 and fields[0] != "body" else None,
         )
     return ProxyError(500, "server_error", "internal_error", "internal error; see the service log")

@@ -277,6 +277,13 @@ def test_bad_requests_get_openai_shaped_4xx(proxy_server: Server, fresh: Upstrea
         assert response.status_code == status, (body, response.text)
         assert response.json()["error"]["code"] == code
         assert set(response.json()["error"]) >= {"message", "type", "code"}
+    for body, param in (
+        ({"model": "auto", "messages": user(CLEAN), "stream": "yes"}, "stream"),
+        ({"model": "auto", "messages": [{"role": "user", "content": 5}]}, "messages.0.content"),
+        ({"model": "auto", "messages": [{"role": "user"}]}, None),  # the whole body
+    ):
+        response = httpx.post(url, json=body, headers=key, timeout=60)
+        assert response.json()["error"]["param"] == param, response.text
     not_json = httpx.post(
         url, content=b'{"model": ', headers={**key, "content-type": "application/json"}
     )
