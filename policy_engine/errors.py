@@ -58,9 +58,10 @@ class AccessError(PolicyEngineError):
     def __init__(
         self, status: int, code: str, message: str, details: list[dict[str, str]] | None = None
     ) -> None:
-        super().__init__(message, details)
+        super().__init__(message)
         self.status = status
         self.code = code
+        self.details = details or []
 
 
 class RequestError(PolicyEngineError):

@@ -99,7 +99,7 @@ def install_error_handlers(app: FastAPI, on_access_denied: Any = None) -> None:
         log.info("access_denied", status=exc.status, error=exc.code)
         if on_access_denied is not None:
             on_access_denied(exc.status, exc.code)
-        response = error(exc.status, exc.code, str(exc))
+        response = error(exc.status, exc.code, str(exc), exc.details)
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
         return response

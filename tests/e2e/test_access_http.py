@@ -31,12 +31,14 @@ def test_decide_needs_a_gateway_key(server: Server) -> None:
         assert missing.status_code == 401
         assert missing.json()["error"] == "unauthenticated"
         assert "Authorization: Bearer KEY" in missing.json()["message"]
+        assert missing.json()["message"] == "send Authorization: Bearer KEY with a gateway key"
         assert missing.headers["www-authenticate"] == "Bearer"
         malformed = http.post("/decide", json=BODY, headers={"Authorization": GATEWAY_KEY})
         assert malformed.status_code == 401
         unknown = http.post("/decide", json=BODY, headers=bearer("not-a-known-key-at-all"))
         assert unknown.status_code == 401 and unknown.json()["error"] == "invalid_key"
         assert "policy-engine keys create --role gateway" in unknown.json()["message"]
+        assert unknown.json()["message"].startswith("the key is unknown or revoked")
         for key in (AUDITOR_KEY, ADMIN_KEY):
             wrong_role = http.post("/decide", json=BODY, headers=bearer(key))
             assert wrong_role.status_code == 403
