@@ -46,6 +46,7 @@ def build_targets(catalog: Catalog, settings: Settings) -> dict[str, Target]:
     named = [e.upstream.api_key_env for e in catalog.endpoints if e.upstream is not None]
     keys = environment_secrets(name for name in named if name)
     targets: dict[str, Target] = {}
+    missing: dict[str, str] = {}
     for endpoint in catalog.endpoints:
         upstream = endpoint.upstream
         if settings.upstream_base_url is not None:
@@ -53,15 +54,22 @@ def build_targets(catalog: Catalog, settings: Settings) -> dict[str, Target]:
         elif upstream is not None:
             base, key = upstream.base_url, keys.get(upstream.api_key_env or "")
             if upstream.api_key_env and key is None:
-                log.warning(
-                    "upstream_key_missing", endpoint=endpoint.id, variable=upstream.api_key_env
-                )
+                missing[endpoint.id] = upstream.api_key_env
         else:
             continue
         model = upstream.model if upstream is not None and upstream.model else endpoint.model
         headers = {"authorization": f"Bearer {key}"} if key else {}
         url = base.rstrip("/") + "/chat/completions"
         targets[endpoint.id] = Target(endpoint.id, endpoint.vendor, url, model, headers)
+    if missing:  # one line for all: a first start has none of them, and needs none for /decide
+        log.warning(
+            "upstream_key_missing",
+            endpoints=sorted(missing),
+            variables=sorted(set(missing.values())),
+            hint="the routing proxy (/v1) calls these endpoints without an API key; set the"
+            " variables, or PE_UPSTREAM_BASE_URL for one OpenAI-compatible server."
+            " POST /decide does not need them",
+        )
     return targets
 
 
