@@ -4,7 +4,13 @@
 People who want sensitive data to slip past the engine disguise it. :func:`normalize`
 undoes the common disguises before detection, in these passes:
 
-0. **Terminal colours** (only where the text has an ESC character): ANSI escape
+0. **String escapes** (only where the text has a backslash): ``\\u002d``, ``\\U0001F600`` and
+   ``\\x2d``, as JSON, JavaScript, Python and Java write characters, become the character
+   (a surrogate pair one character; a lone surrogate, a blank and a control character
+   stay as written: an escaped blank is part of the value), also with a run of
+   backslashes before them (JSON inside JSON doubles each one), so ``536\\u002d22\\u002d8812``
+   in a tool call's arguments is an SSN.
+   **Terminal colours** (only where the text has an ESC character): ANSI escape
    sequences (``\\x1b[93m``) are removed, so a key pasted from a coloured terminal is
    seen as the terminal shows it.
    **HTML character references** (only where the text has ``&...;``): decimal, hex and
@@ -79,6 +85,8 @@ _DIGIT_WORDS = {
 }  # fmt: skip
 
 _ANSI_ESCAPE = regex.compile(r"\x1b(?:\[[0-?]{0,32}[ -/]{0,8}[@-~]|[@-Z\\-_])")
+#: A string escape of one character (after any run of backslashes: JSON in JSON).
+_STRING_ESCAPE = re.compile(r"\\+(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|x([0-9A-Fa-f]{2}))")
 _HTML_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _NON_ASCII = regex.compile(r"[^\x00-\x7f]")
 _WORD_WITH_NON_ASCII = regex.compile(r"\w*[^\x00-\x7f][\w\p{Mn}\p{Cf}]*")
@@ -193,6 +201,10 @@ class NormalizedView:
 def normalize(text: str) -> NormalizedView:
     """The normalized view of ``text`` (itself, with no maps, when nothing needed doing)."""
     maps: list[OffsetMap] = []
+    if "\\" in text:
+        text, offset_map = _rewrite(text, _escape_replacements(text))
+        if offset_map.pieces:
+            maps.append(offset_map)
     if "\x1b" in text:
         text, offset_map = _rewrite(
             text, [(m.start(), m.end(), "") for m in _ANSI_ESCAPE.finditer(text)]
@@ -229,6 +241,33 @@ def _rewrite(text: str, replacements: list[tuple[int, int, str]]) -> tuple[str, 
         cursor = end
     out.append(text[cursor:])
     return "".join(out), offset_map
+
+
+def _escape_replacements(text: str) -> list[tuple[int, int, str]]:
+    """The string escapes of ``text`` and their characters; a high surrogate followed at
+    once by a low one is one character; a lone surrogate (no character), a blank and a
+    control character stay as written."""
+    replacements: list[tuple[int, int, str]] = []
+    pending: tuple[int, int, int] | None = None  # a high surrogate: start, end, code
+    for match in _STRING_ESCAPE.finditer(text):
+        code = int(next(group for group in match.groups() if group is not None), 16)
+        if pending is not None and pending[1] == match.start() and 0xDC00 <= code <= 0xDFFF:
+            combined = 0x10000 + ((pending[2] - 0xD800) << 10) + (code - 0xDC00)
+            replacements.append((pending[0], match.end(), chr(combined)))
+            pending = None
+            continue
+        pending = None
+        if 0xD800 <= code <= 0xDBFF:
+            pending = (match.start(), match.end(), code)
+        elif code <= 0x10FFFF and not 0xDC00 <= code <= 0xDFFF and _visible(chr(code)):
+            replacements.append((match.start(), match.end(), chr(code)))
+    return replacements
+
+
+def _visible(character: str) -> bool:
+    """Not a blank nor a control character: an escaped blank inside a value (a salt that
+    starts with ``\\u0020``) stays written, or the value would fall apart in two."""
+    return not character.isspace() and unicodedata.category(character) != "Cc"
 
 
 def _html_replacements(text: str) -> list[tuple[int, int, str]]:

@@ -78,3 +78,35 @@ def test_disguised_card_in_a_content_part_is_found(client: httpx.Client) -> None
     assert f"my card: {disguised}"[start:end] == disguised
     assert card["encoded"] is None
     assert decision["segment"] == "on_prem_only"
+
+
+def test_an_ssn_written_with_json_escapes_in_tool_call_arguments_is_found(
+    client: httpx.Client,
+) -> None:
+    # The client wrote the arguments with \u escapes (as a JSON encoder may): the raw
+    # arguments string holds backslashes, never the digits joined by dashes.
+    arguments = json.dumps({"ssn": "536\u002d22\u002d8190"}).replace("-", "\\u002d")
+    assert "536-22" not in arguments
+    body = {
+        "messages": [
+            {"role": "user", "content": "File the form."},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "file_form", "arguments": arguments},
+                    }
+                ],
+            },
+        ]
+    }
+    response = client.post("/decide", json=body)
+    assert response.status_code == 200, response.text
+    decision = response.json()
+    assert decision["segment"] == "on_prem_only"
+    ssn = next(f for f in decision["findings"] if f["type"] == "US_SSN")
+    assert ssn["message"] == 1
+    assert "8190" not in response.text

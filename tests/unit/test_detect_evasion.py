@@ -62,6 +62,11 @@ def hits(detector: PatternDetector, text: str) -> list[tuple[str, str, str | Non
         ("536&#45;22&#x2D;8726", "US_SSN"),
         ("&#x41;KIAZ7QW3RT5LM2XNB4Y", "AWS_ACCESS_KEY"),
         ("&#1040;KIAZ7QW3RT5LM2XNB4Y", "AWS_ACCESS_KEY"),  # a reference to a Cyrillic A
+        ("536\\u002d22\\u002D8726", "US_SSN"),  # string escapes (JSON, JavaScript, Python)
+        ("536\\\\u002d22\\\\u002d8726", "US_SSN"),  # escaped twice (JSON inside JSON)
+        ("j.doe\\x40example.com", "EMAIL_ADDRESS"),
+        ("\\u0041KIAZ7QW3RT5LM2XNB4Y", "AWS_ACCESS_KEY"),
+        ("4111\\u20111111\\u20111111\\u20111111", "CREDIT_CARD"),  # escaped non-breaking hyphens
     ],
 )
 def test_disguised_value_is_found_at_its_original_span(
@@ -147,3 +152,16 @@ def test_html_references_map_back_and_unknown_ones_stay() -> None:
     at = view.text.index("@")
     assert view.original_span(at, at + 2) == (text.index("&#64;"), len(text))
     assert normalize("no references & here; none").changed is False
+
+
+def test_string_escapes_map_back_and_lone_surrogates_and_blanks_stay() -> None:
+    text = "a \\ud83d\\ude00 b \\ud83d c \\u002D d \\\\x41 e \\users \\U0001F600"
+    view = normalize(text)
+    assert view.text == "a \U0001f600 b \\ud83d c - d A e \\users \U0001f600"
+    dash = view.text.index("-")
+    assert text[slice(*view.original_span(dash, dash + 1))] == "\\u002D"
+    letter = view.text.index("A")
+    assert text[slice(*view.original_span(letter, letter + 1))] == "\\\\x41"
+    assert normalize("C:\\temp\\new and \\n \\t").changed is False
+    # An escaped blank or control character is part of the value: it stays as written.
+    assert normalize('salt = u"\\u0020827634876\\x1b"').changed is False
