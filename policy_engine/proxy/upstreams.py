@@ -91,13 +91,22 @@ class Called:
 
 
 class UpstreamClient:
-    """Calls upstreams; one connection pool for the process."""
+    """Calls upstreams; one connection pool for the process, made on the first call (making
+    it loads the TLS trust store: about 0.1 s that a service start need not wait for)."""
 
     def __init__(self, *, connect_timeout: float, timeout: float) -> None:
-        self.http = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
-        )
+        self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The connection pool (made on first use)."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                timeout=self._timeout,
+                limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+            )
+        return self._http
 
     async def call(self, target: Target, body: dict[str, Any], *, stream: bool) -> Called:
         """Send ``body``; for a stream return as soon as the answer's headers came (the
@@ -135,7 +144,8 @@ class UpstreamClient:
         return Called(_attempt(target, "ok", 200, started), body=body_bytes, started=started)
 
     async def close(self) -> None:
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
 
 def _result_of(status: int) -> AttemptResult:

@@ -4,6 +4,7 @@ event relay, and tier ranking."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -19,7 +20,7 @@ from policy_engine.proxy.openai_errors import ProxyError
 from policy_engine.proxy.plan import plan_route
 from policy_engine.proxy.relay import EventRelay
 from policy_engine.proxy.split_restore import SplitRestorer
-from policy_engine.proxy.upstreams import Target
+from policy_engine.proxy.upstreams import Target, UpstreamClient
 from policy_engine.records import AuditedFinding, AuditRecord
 
 EMAIL = "jane.doe@example.com"
@@ -271,3 +272,16 @@ def test_a_tier_orders_the_allowed_endpoints_cheapest_of_the_tier_first() -> Non
     assert ranked(None, ["tier:practical", "tier:advanced"]) == ["top", "cheap", "mid2", "mid"]
     assert ranked("practical", ["tier:advanced"]) == ["cheap", "mid2", "mid", "top"]
     assert routing_tier(RequestContext(), ["tier:nonsense"]) is None
+
+
+def test_the_upstream_pool_is_made_on_first_use_and_closes_either_way() -> None:
+    unused = UpstreamClient(connect_timeout=1.0, timeout=5.0)
+    asyncio.run(unused.close())  # a service that never proxied closes without a pool
+    assert unused._http is None
+
+    used = UpstreamClient(connect_timeout=1.0, timeout=5.0)
+    pool = used.http
+    assert used.http is pool  # one pool for every call
+    assert (pool.timeout.connect, pool.timeout.read) == (1.0, 5.0)
+    asyncio.run(used.close())
+    assert pool.is_closed
