@@ -182,6 +182,21 @@ def test_empty_file_is_allowed_next_to_others(tmp_path: Path) -> None:
     assert len(load_detector_set(tmp_path).recognizers) == 1
 
 
+def test_a_file_read_again_is_parsed_once_and_an_edit_is_read(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.yaml", "recognizers:\n" + GOOD_RECOGNIZER)
+    first = load_detector_set(tmp_path)
+    again = load_detector_set(tmp_path)
+    assert again.recognizers[0].definition is first.recognizers[0].definition  # not re-parsed
+    path.write_text(
+        textwrap.dedent("recognizers:\n" + GOOD_RECOGNIZER.replace("ticket_ref", "ticket_id")),
+        encoding="utf-8",
+    )
+    assert [r.definition.id for r in load_detector_set(tmp_path).recognizers] == ["ticket_id"]
+    path.write_text("recognizers: [", encoding="utf-8")
+    assert "a.yaml" in load_error(tmp_path)  # a broken edit is an error every time
+    assert "a.yaml" in load_error(tmp_path)
+
+
 # --------------------------------------------------------------------------- errors
 
 
