@@ -34,7 +34,9 @@ undoes the common disguises before detection, in these passes:
    whose groups use different separators, in the shape of a card, an SSN or a phone
    number (``4111 1111-1111.1111``, ``536-22 8190``), gets dashes between all of them;
    words written with their letters spaced out (``C O N F I D E N T I A L``, at least
-   four letters; a wider gap between words) are written together.
+   four letters; a wider gap between words) are written together; an underscore that
+   glues such a number to a word (``ssn_536-22-8190``, ``536-22-8190_W2.pdf``: file
+   names, identifiers) becomes a blank, so the number stands alone.
 
 Each pass rewrites non-overlapping ranges; :class:`OffsetMap` keeps, per rewritten range,
 where it came from, so a span found in the normalized view maps back to the original
@@ -112,6 +114,14 @@ _NUMBER_SHAPES = frozenset(
      (3, 3, 4), (1, 3, 3, 4), (2, 3, 3, 4), (3, 3, 3, 4)}
 )  # fmt: skip
 _MIXED_SEPARATOR = regex.compile(r"[ .\-/]")
+#: An underscore between a letter or digit and a digit (where a number may be glued on).
+_GLUE = re.compile(r"[^\W_]_\d|\d_[^\W_]")
+#: A number of digit groups glued to a word by an underscore before or after it.
+_GLUED_NUMBER = regex.compile(
+    r"(?:(?<=[\p{L}\p{N}])(?P<lead>_)|(?<![\p{L}\p{N}._\-/]))"
+    r"(?P<number>\d{1,6}(?:[ .\-/]\d{1,6}){2,4})"
+    r"(?:(?P<trail>_)(?=[\p{L}\p{N}])|(?![\p{L}\p{N}_]|[.\-/]\d))"
+)
 #: A gap between spaced-out words: two blanks or more, or a slash.
 _WORD_GAP = regex.compile(r"[ \t]{2,}|[ \t]*/[ \t]*")
 _SPELLED_WORD = regex.compile(_DIGIT_WORD, regex.IGNORECASE)
@@ -217,6 +227,10 @@ def normalize(text: str) -> NormalizedView:
             maps.append(offset_map)
     if not text.isascii():
         text, offset_map = _rewrite(text, _unicode_replacements(text))
+        if offset_map.pieces:
+            maps.append(offset_map)
+    if "_" in text and _GLUE.search(text) is not None:
+        text, offset_map = _rewrite(text, _glue_replacements(text))
         if offset_map.pieces:
             maps.append(offset_map)
     if _separators_gate().may_match(text) and _SEPARATORS.search(text) is not None:
@@ -330,6 +344,22 @@ def _mixed_number(found: str) -> str | None:
     if len(separators) < 2 or groups not in _NUMBER_SHAPES:
         return None
     return str(_MIXED_SEPARATOR.sub("-", found))
+
+
+def _glue_replacements(text: str) -> list[tuple[int, int, str]]:
+    """A blank for each underscore that glues a number in the shape of a card, an SSN or a
+    phone number (:data:`_NUMBER_SHAPES`) to a word."""
+    replacements: list[tuple[int, int, str]] = []
+    for match in _GLUED_NUMBER.finditer(text):
+        if match.group("lead") is None and match.group("trail") is None:
+            continue
+        groups = tuple(len(group) for group in _MIXED_SEPARATOR.split(match.group("number")))
+        if groups not in _NUMBER_SHAPES:
+            continue
+        for glue in ("lead", "trail"):
+            if match.group(glue) is not None:
+                replacements.append((match.start(glue), match.end(glue), " "))
+    return replacements
 
 
 def _spaced_letters(found: str) -> str:

@@ -165,3 +165,28 @@ def test_string_escapes_map_back_and_lone_surrogates_and_blanks_stay() -> None:
     assert normalize("C:\\temp\\new and \\n \\t").changed is False
     # An escaped blank or control character is part of the value: it stays as written.
     assert normalize('salt = u"\\u0020827634876\\x1b"').changed is False
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "entity_type"),
+    [
+        ("see report_536-22-8726.pdf", "536-22-8726", "US_SSN"),  # glued on by an underscore
+        ("see 536-22-8726_W2.pdf", "536-22-8726", "US_SSN"),
+        ("id ssn_536-22-8726_final", "536-22-8726", "US_SSN"),
+        ("card_4111 1111-1111 1111 on file", "4111 1111-1111 1111", "CREDIT_CARD"),
+    ],
+)
+def test_a_number_glued_to_a_word_by_an_underscore_is_found(
+    detector: PatternDetector, text: str, value: str, entity_type: str
+) -> None:
+    assert [(t, v) for t, v, _ in hits(detector, text) if t == entity_type] == [
+        (entity_type, value)
+    ]
+
+
+def test_underscores_stay_where_no_number_of_those_shapes_is_glued_on() -> None:
+    for text in ("build_2024-01-15_v2", "id_1234_5678", "ghp_4Fq9ZrT2mXw8", "snake_case_name"):
+        assert normalize(text).text == text
+    view = normalize("file_536-22-8726.pdf")
+    assert view.text == "file 536-22-8726.pdf"
+    assert view.original_span(5, 16) == (5, 16)
