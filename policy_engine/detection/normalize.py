@@ -31,8 +31,9 @@ undoes the common disguises before detection, in these passes:
    become ``j.doe@example.com``; digits spelled as words (``four one one one``, at least
    four) become digits; single digits separated by spaces, dots, dashes or slashes
    (``4 1 1 1 - 1 1 1 1``, at least seven) lose the blanks (``4111-1111``); one number
-   whose groups use different separators, in the shape of a card, an SSN or a phone
-   number (``4111 1111-1111.1111``, ``536-22 8190``), gets dashes between all of them;
+   whose groups use different separators, or slashes only, in the shape of a card, an SSN
+   or a phone number (``4111 1111-1111.1111``, ``536-22 8190``, ``536/22/8190``), gets
+   dashes between all of them;
    words written with their letters spaced out (``C O N F I D E N T I A L``, at least
    four letters; a wider gap between words) are written together; an underscore that
    glues such a number to a word (``ssn_536-22-8190``, ``536-22-8190_W2.pdf``: file
@@ -103,7 +104,7 @@ _SEPARATORS = regex.compile(
     rf"|(?P<spelled>\b(?:{_DIGIT_WORD})(?:[\s,-]+(?:{_DIGIT_WORD})){{3,}}\b)"
     r"|(?P<spaced>(?<![\w.])\d(?:[ \t]*[ \t.\-/][ \t]*\d){6,}(?![\w]|\.\d))"
     r"|(?P<mixed>(?<![\w.\-/])(?=[\d .\-/]*?\d(?: \d{1,6}[.\-/]|\.\d{1,6}[ \-/]"
-    r"|-\d{1,6}[ ./]|/\d{1,6}[ .\-])\d)\d{1,6}(?:[ .\-/]\d{1,6}){2,5}(?![\w]|[.\-/]\d))"
+    r"|-\d{1,6}[ ./]|/\d{1,6}[ .\-/])\d)\d{1,6}(?:[ .\-/]\d{1,6}){2,5}(?![\w]|[.\-/]\d))"
     r"|(?P<letters>(?<![\p{L}\p{N}])\p{L}(?:(?:[ \t]{1,3}|[ \t]*/[ \t]*|[.\-_*])\p{L}"
     r"(?![\p{L}\p{N}])){3,})",
     regex.IGNORECASE,
@@ -136,7 +137,7 @@ _SEPARATORS_SUPERSET = (
     r"|[A-Za-z0-9-]\s+dot\s+[A-Za-z]{2}"
     rf"|(?:{_DIGIT_WORD})(?:[\s,-]+(?:{_DIGIT_WORD})){{3}}"
     r"|\d(?:[ \t]*[ \t.\-/][ \t]*\d){6}"
-    r"|\d(?: \d{1,6}[.\-/]|\.\d{1,6}[ \-/]|-\d{1,6}[ ./]|/\d{1,6}[ .\-])\d"
+    r"|\d(?: \d{1,6}[.\-/]|\.\d{1,6}[ \-/]|-\d{1,6}[ ./]|/\d{1,6}[ .\-/])\d"
     r"|[a-z](?:(?:[ \t]{1,3}|[ \t]*/[ \t]*|[.\-_*])[a-z]){3}"
 )
 
@@ -337,11 +338,12 @@ def _between_digits(text: str, position: int) -> bool:
 
 
 def _mixed_number(found: str) -> str | None:
-    """``found`` with dashes for its separators, when they differ and its digit groups have
-    the shape of a card, an SSN or a phone number; None otherwise."""
+    """``found`` with dashes for its separators, when they differ (or are all slashes, which
+    no detector reads between the groups of a number) and its digit groups have the shape
+    of a card, an SSN or a phone number; None otherwise."""
     separators = set(_MIXED_SEPARATOR.findall(found))
     groups = tuple(len(group) for group in _MIXED_SEPARATOR.split(found))
-    if len(separators) < 2 or groups not in _NUMBER_SHAPES:
+    if (len(separators) < 2 and separators != {"/"}) or groups not in _NUMBER_SHAPES:
         return None
     return str(_MIXED_SEPARATOR.sub("-", found))
 

@@ -62,6 +62,8 @@ def hits(detector: PatternDetector, text: str) -> list[tuple[str, str, str | Non
         ("536&#45;22&#x2D;8726", "US_SSN"),
         ("&#x41;KIAZ7QW3RT5LM2XNB4Y", "AWS_ACCESS_KEY"),
         ("&#1040;KIAZ7QW3RT5LM2XNB4Y", "AWS_ACCESS_KEY"),  # a reference to a Cyrillic A
+        ("536/22/8726", "US_SSN"),  # slashes only, in the shape of an SSN or a card
+        ("4111/1111/1111/1111", "CREDIT_CARD"),
         ("536\\u002d22\\u002D8726", "US_SSN"),  # string escapes (JSON, JavaScript, Python)
         ("536\\\\u002d22\\\\u002d8726", "US_SSN"),  # escaped twice (JSON inside JSON)
         ("j.doe\\x40example.com", "EMAIL_ADDRESS"),
@@ -142,6 +144,8 @@ def test_ordinary_non_latin_text_is_not_folded() -> None:
 def test_prose_numbers_are_left_alone(detector: PatternDetector) -> None:
     text = "We sold 10 20 30 boxes in 2024-01-02, version 1.2.3, ticket 5 of 9."
     assert normalize(text).text == text
+    dates = "Due 12/25/2024, 2024/01/15 or 1/2/2025; see /srv/536/22/8726 and 10/20/30."
+    assert normalize(dates).text == dates
     assert hits(detector, text) == []
 
 
