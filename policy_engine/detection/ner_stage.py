@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import regex
 from presidio_analyzer import RecognizerResult
-from presidio_analyzer.nlp_engine import NlpEngine
+from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+from spacy.tokens import Doc, Span
 
 from policy_engine.detection.builtins import NER_ENTITIES, NER_RECOGNIZER
 from policy_engine.detection.definitions import DetectorSet
@@ -78,7 +80,11 @@ class NerStage:
     """Named entities of the types the detectors directory switched on."""
 
     def __init__(
-        self, detector_set: DetectorSet, nlp_engine: NlpEngine, *, chunk_chars: int = CHUNK_CHARS
+        self,
+        detector_set: DetectorSet,
+        nlp_engine: SpacyNlpEngine,
+        *,
+        chunk_chars: int = CHUNK_CHARS,
     ) -> None:
         self.chunk_chars = chunk_chars
         analysis = detector_set.analysis
@@ -90,6 +96,7 @@ class NerStage:
         )
         self._entities = list(self.entity_types)
         self.nlp_engine = nlp_engine
+        self._pipeline = nlp_engine.get_nlp(LANGUAGE)
         self._recognizer = SpacyRecognizer(
             supported_language=LANGUAGE, supported_entities=self._entities
         )
@@ -170,19 +177,19 @@ class NerStage:
                 for batch in _batches(pieces, self.chunk_chars):
                     # batch_size counts texts for spaCy but words for its NER component:
                     # the group is one batch either way (at most chunk_chars characters).
-                    analysed = self.nlp_engine.process_batch(
-                        [piece for _, piece in batch], LANGUAGE, batch_size=self.chunk_chars
+                    docs = self._pipeline.pipe(
+                        [piece for _, piece in batch], batch_size=self.chunk_chars
                     )
-                    for (offset, piece), (_, artifacts) in zip(batch, analysed, strict=True):
+                    for (offset, piece), doc in zip(batch, docs, strict=True):
+                        artifacts = self._artifacts(doc)
                         for result in self._recognizer.analyze(piece, self._entities, artifacts):
                             result.start += offset
                             result.end += offset
                             results.append(result)
-                        # The doc's entities keep spaCy's own labels (Presidio renames
-                        # only its copies).
+                        # doc.ents makes new spans on every call: these keep spaCy's own
+                        # labels (Presidio renamed its copies).
                         entities += [
-                            (e.label_, e.start_char + offset, e.end_char + offset)
-                            for e in artifacts.tokens.ents
+                            (e.label_, e.start_char + offset, e.end_char + offset) for e in doc.ents
                         ]
         except Exception as exc:  # spaCy's messages may quote the text: name the type only
             raise DetectionError(f"detector presidio: NER failed ({type(exc).__name__})") from None
@@ -210,6 +217,18 @@ class NerStage:
             ]
         return kept + [self._result("PERSON", name, name.rule) for name in names]
 
+    def _artifacts(self, doc: Doc) -> NlpArtifacts:
+        """What Presidio's ``SpacyRecognizer`` reads of a doc: its entities renamed and
+        filtered by the engine's NER configuration, with their scores, exactly as
+        ``SpacyNlpEngine.process_batch`` makes them; without the lemmas, token offsets and
+        keywords that it also computes for every token and no recognizer here reads (1.6 ms
+        per 2 KB of contact-dense prose)."""
+        engine = self.nlp_engine
+        entities, scores = engine._get_updated_entities(
+            list(doc.ents), engine._get_scores_for_entities(doc)
+        )
+        return _EntitiesOnly(entities, scores)  # type: ignore[return-value]
+
     def _result(self, entity_type: str, name: NameSpan, rule: str) -> RecognizerResult:
         score = self._recognizer.ner_strength
         explanation = self._recognizer.build_explanation(score, _RULE_EXPLANATIONS[rule])
@@ -222,6 +241,14 @@ class NerStage:
             name=NER_RECOGNIZER,
             identifier=self._recognizer.id,
         )
+
+
+@dataclass(frozen=True)
+class _EntitiesOnly:
+    """The part of Presidio's ``NlpArtifacts`` that ``SpacyRecognizer.analyze`` reads."""
+
+    entities: list[Span]
+    scores: list[float]
 
 
 def _batches(pieces: Sequence[tuple[int, str]], limit: int) -> Iterator[Sequence[tuple[int, str]]]:

@@ -18,7 +18,7 @@ run time.
 
 from __future__ import annotations
 
-from presidio_analyzer.nlp_engine import NlpEngine, NlpEngineProvider, SpacyNlpEngine
+from presidio_analyzer.nlp_engine import NlpEngineProvider, SpacyNlpEngine
 
 from policy_engine.detection.analyzer import LANGUAGE
 from policy_engine.detection.definitions import DetectorSet
@@ -39,7 +39,7 @@ NER_STAGE = "ner"
 _WARM_UP_TEXT = "Warm-up: Alice Example met the team in Berlin."
 
 
-def load_spacy_engine(model_name: str = DEFAULT_MODEL) -> NlpEngine:
+def load_spacy_engine(model_name: str = DEFAULT_MODEL) -> SpacyNlpEngine:
     """A loaded spaCy NLP engine for Presidio; ConfigError if the model is not installed."""
     import spacy.util
 

@@ -218,6 +218,41 @@ def test_the_model_multiplies_with_numpys_blas_on_one_thread_and_finds_the_same_
     assert any(with_numpy)
 
 
+def test_the_models_entities_are_read_as_presidios_engine_reads_them(
+    detector: PresidioDetector,
+) -> None:
+    # The NER stage reads a doc's entities without Presidio's process_batch (which also
+    # builds lemmas and keywords): the recognizer's results must be the same.
+    from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+    stage = detector.ner
+    texts = [
+        "Ship the unit to 3802 Quarry Road, Boise, attention Maya Okafor and Laura Sato.",
+        "The Northwind team met Contoso in Seattle on Monday, March 3rd, about 40 % growth.",
+        "Die Sitzung mit Herrn Müller aus Hamburg wurde auf Montag verschoben.",
+    ]
+    entities = ["PERSON", "LOCATION", "NRP", "ORGANIZATION", "DATE_TIME"]
+    recognizer = SpacyRecognizer(supported_language="en", supported_entities=entities)
+
+    def seen(results: list[Any]) -> list[tuple[str, int, int, float, str]]:
+        return [
+            (r.entity_type, r.start, r.end, r.score, r.analysis_explanation.textual_explanation)
+            for r in results
+        ]
+
+    by_presidio = [
+        seen(recognizer.analyze(text, entities, artifacts))
+        for text, artifacts in stage.nlp_engine.process_batch(texts, "en")
+    ]
+    pipeline = stage.nlp_engine.get_nlp("en")
+    ours = [
+        seen(recognizer.analyze(doc.text, entities, stage._artifacts(doc)))
+        for doc in pipeline.pipe(texts)
+    ]
+    assert ours == by_presidio
+    assert {t for results in ours for t, *_ in results} >= {"PERSON", "LOCATION"}
+
+
 def test_person_rules_on_the_models_entities(detector: PresidioDetector) -> None:
     # The model labels this name ORG; its shape and the word list make it a PERSON.
     assert found(detector, "Follow up with Karel Janeba in a couple of months.") == {
