@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.conftest import AUDITOR_KEY, GATEWAY_KEY, ROOT, Server
@@ -98,7 +98,21 @@ def click_and_wait(driver: WebDriver, element: WebElement) -> None:
     """Click something that loads a page, and wait until the new page replaced the old."""
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 60).until(staleness_of(old))
+    WebDriverWait(driver, 60).until(lambda _: replaced(old))
+
+
+def replaced(old: WebElement) -> bool:
+    """Whether ``old`` left the page: stale, or (asked while Chrome swaps the document)
+    "does not belong to the document", which ``staleness_of`` does not take for stale."""
+    try:
+        old.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False
 
 
 def text_of(driver: WebDriver, selector: str) -> str:
