@@ -101,8 +101,7 @@ class NerStage:
             supported_language=LANGUAGE, supported_entities=self._entities
         )
         self._lock = threading.Lock()  # spaCy does not promise thread safety
-        pipelines = getattr(nlp_engine, "nlp", None) or {}
-        self._dictionary = dictionary(pipelines[LANGUAGE]) if LANGUAGE in pipelines else frozenset()
+        self._dictionary = dictionary(self._pipeline)
 
     def detect(self, text: str, covered: Sequence[tuple[int, int]] = ()) -> list[DetectedSpan]:
         """Entities in ``text``, its normalized view and decoded payloads (original offsets).

@@ -342,10 +342,15 @@ def _mixed_number(found: str) -> str | None:
     no detector reads between the groups of a number) and its digit groups have the shape
     of a card, an SSN or a phone number; None otherwise."""
     separators = set(_MIXED_SEPARATOR.findall(found))
-    groups = tuple(len(group) for group in _MIXED_SEPARATOR.split(found))
-    if (len(separators) < 2 and separators != {"/"}) or groups not in _NUMBER_SHAPES:
+    if (len(separators) < 2 and separators != {"/"}) or not _number_shaped(found):
         return None
     return str(_MIXED_SEPARATOR.sub("-", found))
+
+
+def _number_shaped(found: str) -> bool:
+    """Whether the digit groups of ``found`` have the shape of a card, an SSN or a phone
+    number (:data:`_NUMBER_SHAPES`)."""
+    return tuple(len(group) for group in _MIXED_SEPARATOR.split(found)) in _NUMBER_SHAPES
 
 
 def _glue_replacements(text: str) -> list[tuple[int, int, str]]:
@@ -355,8 +360,7 @@ def _glue_replacements(text: str) -> list[tuple[int, int, str]]:
     for match in _GLUED_NUMBER.finditer(text):
         if match.group("lead") is None and match.group("trail") is None:
             continue
-        groups = tuple(len(group) for group in _MIXED_SEPARATOR.split(match.group("number")))
-        if groups not in _NUMBER_SHAPES:
+        if not _number_shaped(match.group("number")):
             continue
         for glue in ("lead", "trail"):
             if match.group(glue) is not None:
