@@ -6,8 +6,9 @@ undoes the common disguises before detection, in these passes:
 
 0. **String escapes** (only where the text has a backslash): ``\\u002d``, ``\\U0001F600`` and
    ``\\x2d``, as JSON, JavaScript, Python and Java write characters, become the character
-   (a surrogate pair one character; a lone surrogate, a blank and a control character
-   stay as written: an escaped blank is part of the value), also with a run of
+   (a surrogate pair one character; a lone surrogate, a control character and a blank
+   stay as written, except a blank between two digits: an escaped blank is part of a
+   value, ``u"\\u0020827634876"``), also with a run of
    backslashes before them (JSON inside JSON doubles each one), so ``536\\u002d22\\u002d8812``
    in a tool call's arguments is an SSN.
    **Terminal colours** (only where the text has an ESC character): ANSI escape
@@ -274,8 +275,10 @@ def _escape_replacements(text: str) -> list[tuple[int, int, str]]:
         pending = None
         if 0xD800 <= code <= 0xDBFF:
             pending = (match.start(), match.end(), code)
-        elif code <= 0x10FFFF and not 0xDC00 <= code <= 0xDFFF and _visible(chr(code)):
-            replacements.append((match.start(), match.end(), chr(code)))
+        elif code <= 0x10FFFF and not 0xDC00 <= code <= 0xDFFF:
+            character = chr(code)
+            if _visible(character) or (character == " " and _digits_around(text, match)):
+                replacements.append((match.start(), match.end(), character))
     return replacements
 
 
@@ -283,6 +286,15 @@ def _visible(character: str) -> bool:
     """Not a blank nor a control character: an escaped blank inside a value (a salt that
     starts with ``\\u0020``) stays written, or the value would fall apart in two."""
     return not character.isspace() and unicodedata.category(character) != "Cc"
+
+
+def _digits_around(text: str, match: re.Match[str]) -> bool:
+    """Whether a digit stands right before and right after the escape ``match``: an escaped
+    blank between digit groups (``536\\u002022\\u00208190``) separates a number's groups."""
+    return (
+        text[match.start() - 1 : match.start()].isdigit()
+        and text[match.end() : match.end() + 1].isdigit()
+    )
 
 
 def _html_replacements(text: str) -> list[tuple[int, int, str]]:

@@ -66,6 +66,7 @@ def hits(detector: PatternDetector, text: str) -> list[tuple[str, str, str | Non
         ("4111/1111/1111/1111", "CREDIT_CARD"),
         ("536\\u002d22\\u002D8726", "US_SSN"),  # string escapes (JSON, JavaScript, Python)
         ("536\\\\u002d22\\\\u002d8726", "US_SSN"),  # escaped twice (JSON inside JSON)
+        ("536\\u002022\\u00208726", "US_SSN"),  # escaped blanks between the digit groups
         ("j.doe\\x40example.com", "EMAIL_ADDRESS"),
         ("\\u0041KIAZ7QW3RT5LM2XNB4Y", "AWS_ACCESS_KEY"),
         ("4111\\u20111111\\u20111111\\u20111111", "CREDIT_CARD"),  # escaped non-breaking hyphens
