@@ -70,7 +70,8 @@ def use_numpy_blas(pipeline: Language) -> bool:
     """Route the matrix products of every component's model through numpy's BLAS, held to
     one thread (:func:`one_blas_thread`); whether it did (otherwise thinc's ``blis``
     products stay). The transition parser's own per-step products are compiled against
-    ``blis`` and stay there."""
+    ``blis`` and stay there (small: the loop's cost was spaCy's GIL handovers, gone below
+    spaCy 3.8.8, docs/performance.md item 38)."""
     if not one_blas_thread():
         return False
     ops = NumpyOps(use_blis=False)
